@@ -1,0 +1,3 @@
+export * from './kinds.js';
+export * from './payloads.js';
+export * from './topics.js';

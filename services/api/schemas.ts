@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { deviceId, deviceKind, metricName, siteId } from '../../devices/contract/index.js';
+
+/** HTTP API bodies and replies. The dashboard imports these types; the server validates with them. */
+
+export const role = z.enum(['admin', 'manager', 'planner']);
+export const user = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  role,
+  /** Sites a manager runs; empty for admins and planners, who see every site. */
+  siteIds: z.array(siteId),
+});
+export const loginBody = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
+export const siteType = z.enum(['health', 'caring', 'both']);
+export const siteInput = z.strictObject({
+  id: siteId,
+  name: z.strictObject({ zh: z.string().min(1).max(80), en: z.string().min(1).max(120) }),
+  type: siteType,
+  community: z.string().min(1).max(80).describe('community or sub-district the hut belongs to'),
+  address: z.string().max(200).default(''),
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+  openingHours: z
+    .strictObject({ open: hhmm, close: hhmm })
+    .describe('local time; close earlier than open means the hut is open past midnight'),
+  seats: z.number().int().min(0).max(200),
+});
+export const site = siteInput.extend({ createdAt: z.number().int() });
+
+export const deviceInput = z.strictObject({
+  id: deviceId,
+  kind: deviceKind,
+  name: z.string().max(80).default(''),
+});
+export const device = z.object({
+  id: deviceId,
+  siteId,
+  kind: deviceKind,
+  name: z.string(),
+  enabled: z.boolean(),
+  createdAt: z.number().int(),
+});
+export const provisionedDevice = z.object({
+  device,
+  /** Shown once; only its salted hash is kept. */
+  secret: z.string(),
+  mqtt: z.object({ username: z.string(), topicPrefix: z.string(), port: z.number().int() }),
+});
+
+export const liveDevice = z.object({
+  id: deviceId,
+  kind: deviceKind,
+  name: z.string(),
+  enabled: z.boolean(),
+  online: z.boolean(),
+  lastSeen: z.number().int().nullable(),
+  values: z.record(z.string(), z.union([z.number(), z.boolean()])),
+  valuesTs: z.number().int().nullable(),
+  fault: z.object({ code: z.string(), message: z.string(), ts: z.number().int() }).nullable(),
+  fw: z.string().nullable(),
+  rssi: z.number().nullable(),
+});
+export const siteHealth = z.enum(['ok', 'attention', 'offline', 'stale']);
+export const siteLive = z.object({
+  siteId,
+  /** Within opening hours, in the hub's time zone. */
+  open: z.boolean(),
+  occupancy: z.number().nullable(),
+  seats: z.number().int(),
+  doorOpen: z.boolean().nullable(),
+  devicesOnline: z.number().int(),
+  devicesTotal: z.number().int(),
+  /** Newest reading, event or status time from any device of the site. */
+  lastUpdate: z.number().int().nullable(),
+  health: siteHealth,
+  /** Why the site needs attention, as stable codes the dashboard translates. */
+  issues: z.array(z.string()),
+  devices: z.array(liveDevice),
+});
+
+export const aggregate = z.enum(['avg', 'min', 'max', 'sum', 'count', 'last']);
+export const rangeQuery = z.strictObject({
+  siteId: siteId.optional(),
+  deviceId: deviceId.optional(),
+  metric: metricName,
+  from: z.coerce.number().int().min(0),
+  to: z.coerce.number().int().min(0),
+  bucketMs: z.coerce.number().int().min(1000).max(31 * 86_400_000).default(3_600_000),
+  agg: aggregate.default('avg'),
+});
+export const rangePoint = z.object({ t: z.number().int(), value: z.number().nullable(), count: z.number().int() });
+
+export const ingestErrorCount = z.object({
+  deviceId: z.string(),
+  code: z.string(),
+  count: z.number().int(),
+  lastMessage: z.string(),
+  lastAt: z.number().int(),
+});
+
+export const apiError = z.object({
+  code: z.string(),
+  message: z.string(),
+  fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export type Role = z.infer<typeof role>;
+export type User = z.infer<typeof user>;
+export type Site = z.infer<typeof site>;
+export type SiteInput = z.infer<typeof siteInput>;
+export type Device = z.infer<typeof device>;
+export type DeviceInput = z.infer<typeof deviceInput>;
+export type ProvisionedDevice = z.infer<typeof provisionedDevice>;
+export type LiveDevice = z.infer<typeof liveDevice>;
+export type SiteLive = z.infer<typeof siteLive>;
+export type SiteHealth = z.infer<typeof siteHealth>;
+export type RangeQuery = z.infer<typeof rangeQuery>;
+export type RangePoint = z.infer<typeof rangePoint>;
+export type IngestErrorCount = z.infer<typeof ingestErrorCount>;
+export type ApiError = z.infer<typeof apiError>;

@@ -1,0 +1,82 @@
+import type { DeviceKind } from '../../devices/contract/index.js';
+import type { RangePoint } from '../api/schemas.js';
+
+/** One metric of one reading. Booleans from the contract are stored as 0/1. */
+export interface ReadingRow {
+  siteId: string;
+  deviceId: string;
+  kind: DeviceKind;
+  seq: number;
+  ts: number;
+  metric: string;
+  value: number;
+}
+
+export interface EventRow {
+  siteId: string;
+  deviceId: string;
+  kind: DeviceKind;
+  seq: number;
+  ts: number;
+  type: string;
+  code: string | null;
+  item: string | null;
+  ok: boolean | null;
+  message: string | null;
+}
+
+export interface TelemetryBatch {
+  readings: ReadingRow[];
+  events: EventRow[];
+}
+
+export interface LatestValue {
+  deviceId: string;
+  metric: string;
+  ts: number;
+  value: number;
+}
+
+export interface RangeSpec {
+  siteId?: string;
+  deviceId?: string;
+  metric: string;
+  /** Inclusive, ms. */
+  from: number;
+  /** Exclusive, ms. */
+  to: number;
+  bucketMs: number;
+  agg: 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
+}
+
+export interface EventQuery {
+  siteId?: string;
+  deviceId?: string;
+  type?: string;
+  from: number;
+  to: number;
+  limit: number;
+}
+
+/**
+ * Where telemetry lives: DuckDB embedded, InfluxDB when scaled out. Every implementation passes
+ * tests/telemetry-store.contract.ts.
+ */
+export interface TelemetryStore {
+  readonly name: string;
+  /**
+   * Durable when the promise resolves: the hub acknowledges QoS 1 publishes only after this.
+   * Idempotent: a (deviceId, seq, metric) reading and a (deviceId, seq) event already stored are
+   * kept once. Resolves with how many rows were new.
+   */
+  write(batch: TelemetryBatch): Promise<{ readings: number; events: number }>;
+  /** Newest value of every metric of the given devices (all devices when omitted). */
+  latest(deviceIds?: readonly string[]): Promise<LatestValue[]>;
+  /** One point per bucket in [from, to), buckets aligned to multiples of bucketMs since the epoch; empty buckets carry value null and count 0. */
+  range(spec: RangeSpec): Promise<RangePoint[]>;
+  /** Newest first. */
+  events(query: EventQuery): Promise<EventRow[]>;
+  /** Throws when the store cannot be reached or written. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
