@@ -1,0 +1,33 @@
+import type { AuthenticateError } from 'aedes';
+import { verifySecret } from '../services/auth/passwords.js';
+import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
+
+// CONNACK return codes, [MQTT-3.2.2.3]; aedes exports them only as a const enum.
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+export class ConnectRefused extends Error implements AuthenticateError {
+  constructor(
+    readonly returnCode: 4 | 5,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Username is the device id, password its secret. An unknown device and a wrong secret get the
+ * same answer so that the broker does not tell which device ids exist; a disabled device is told
+ * it is not authorised, which is what its operator needs to see in the firmware log.
+ */
+export async function authenticateDevice(
+  devices: DeviceRepo,
+  username: string | undefined,
+  password: Buffer | undefined,
+): Promise<DeviceRecord> {
+  const device = username ? devices.get(username) : undefined;
+  const ok = device && password ? await verifySecret(password.toString('utf8'), device.secretHash) : false;
+  if (!device || !ok) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret');
+  if (!device.enabled) throw new ConnectRefused(NOT_AUTHORIZED, `device ${device.id} is disabled`);
+  return device;
+}

@@ -1,0 +1,124 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { type Command, topicFor } from '../devices/contract/index.js';
+import type { IngestErrorCode } from '../services/errors.js';
+import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
+import { maySubscribe, publishChannel } from './acl.js';
+import { authenticateDevice } from './authenticate.js';
+
+export interface BrokerHooks {
+  devices: DeviceRepo;
+  /** Checks and stores one accepted publish; resolves once it is durable (then the PUBACK goes). */
+  ingest(device: DeviceRecord, channel: 'telemetry' | 'event' | 'status', packet: PublishPacket): Promise<void>;
+  refused(deviceId: string, code: IngestErrorCode, message: string): void;
+  connected(device: DeviceRecord): void;
+  disconnected(device: DeviceRecord): void;
+}
+
+export interface Broker {
+  aedes: Aedes;
+  listen(port: number, host: string): Promise<number>;
+  /** MQTT over WebSocket on the HTTP server's `/mqtt` path. */
+  attachWebSocket(server: HttpServer): void;
+  sendCommand(device: DeviceRecord, command: Command): Promise<void>;
+  /** Drops a device's live connection, e.g. after it was disabled or its secret rotated. */
+  disconnect(deviceId: string): void;
+  close(): Promise<void>;
+}
+
+export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
+  // Which device each connection authenticated as; a device that reconnects replaces its old
+  // connection, so only the newest one may mark it offline.
+  const deviceOf = new WeakMap<Client, DeviceRecord>();
+  const current = new Map<string, Client>();
+
+  const aedes = await Aedes.createBroker({
+    drainTimeout: 30_000,
+    authenticate(client, username, password, done) {
+      authenticateDevice(hooks.devices, username, password).then(
+        (device) => {
+          deviceOf.set(client, device);
+          done(null, true);
+        },
+        (err) => done(err, false),
+      );
+    },
+    authorizePublish(client, packet, done) {
+      const device = client ? deviceOf.get(client) : undefined;
+      if (!device) return done(new Error('no device for this connection'));
+      const channel = publishChannel(device, packet.topic);
+      if (!channel) {
+        hooks.refused(device.id, 'TOPIC_NOT_ALLOWED', `publish to ${packet.topic}`);
+        return done(new Error(`device ${device.id} may not publish to ${packet.topic}`));
+      }
+      hooks.ingest(device, channel as 'telemetry' | 'event' | 'status', packet).then(() => done(null), done);
+    },
+    authorizeSubscribe(client, sub, done) {
+      const device = deviceOf.get(client);
+      if (device && maySubscribe(device, sub.topic)) return done(null, sub);
+      hooks.refused(device?.id ?? '?', 'SUBSCRIBE_NOT_ALLOWED', `subscribe to ${sub.topic}`);
+      // A null subscription is answered with SUBACK 0x80 [MQTT-3.9.3-2]; the connection stays up.
+      done(null, null);
+    },
+  });
+
+  aedes.on('clientReady', (client) => {
+    const device = deviceOf.get(client);
+    if (!device) return;
+    current.set(device.id, client);
+    hooks.connected(device);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    const device = deviceOf.get(client);
+    if (!device || current.get(device.id) !== client) return;
+    current.delete(device.id);
+    hooks.disconnected(device);
+  });
+
+  const tcp = net.createServer((socket) => aedes.handle(socket));
+  const wss = new WebSocketServer({ noServer: true });
+
+  return {
+    aedes,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, host, () => {
+          tcp.off('error', reject);
+          resolve((tcp.address() as net.AddressInfo).port);
+        });
+      }),
+    attachWebSocket(server) {
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') return;
+        wss.handleUpgrade(req, socket, head, (ws) => aedes.handle(createWebSocketStream(ws), req));
+      });
+    },
+    sendCommand: (device, command) =>
+      new Promise((resolve, reject) =>
+        aedes.publish(
+          {
+            cmd: 'publish',
+            topic: topicFor(device.siteId, device.id, 'cmd'),
+            payload: Buffer.from(JSON.stringify(command)),
+            qos: 1,
+            retain: false,
+            dup: false,
+          },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      ),
+    disconnect(deviceId) {
+      current.get(deviceId)?.close();
+    },
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { Broker } from '../../broker/broker.js';
+import type { Config } from '../config.js';
+import type { Ingest } from '../ingest/ingest.js';
+import type { LiveState } from '../live/live-state.js';
+import type { DeviceRepo } from '../state/devices.js';
+import type { IngestErrorLog } from '../state/ingest-errors.js';
+import type { SiteRepo } from '../state/sites.js';
+import type { UserRepo } from '../state/users.js';
+import type { TelemetryStore } from '../telemetry/store.js';
+
+/** What the HTTP routes work with; built once by the hub. */
+export interface ApiContext {
+  config: Config;
+  sites: SiteRepo;
+  devices: DeviceRepo;
+  users: UserRepo;
+  live: LiveState;
+  telemetry: TelemetryStore;
+  ingest: Ingest;
+  ingestErrors: IngestErrorLog;
+  broker: Broker;
+  /** The MQTT port devices should use, as actually bound. */
+  mqttPort: () => number;
+  ready: () => Promise<Record<string, boolean>>;
+}

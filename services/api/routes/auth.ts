@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
+import { HubError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { loginBody, user } from '../schemas.js';
+
+export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/login',
+      { schema: { tags: ['auth'], body: loginBody, response: { 200: z.object({ user }) } } },
+      async (request, reply) => {
+        const found = await ctx.users.verify(request.body.username, request.body.password);
+        if (!found) throw new HubError('BAD_CREDENTIALS', 'wrong user name or password');
+        const session = await ctx.users.openSession(found.id);
+        reply.setCookie(SESSION_COOKIE, session.token, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: request.protocol === 'https',
+          expires: new Date(session.expiresAt),
+        });
+        return { user: found };
+      },
+    );
+
+    app.post('/logout', { schema: { tags: ['auth'] } }, async (request, reply) => {
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) await ctx.users.closeSession(token);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send();
+    });
+
+    app.get(
+      '/me',
+      { preHandler: requireUser(ctx.users), schema: { tags: ['auth'], response: { 200: z.object({ user }) } } },
+      async (request) => ({ user: request.user! }),
+    );
+  };
+}

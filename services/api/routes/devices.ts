@@ -1,0 +1,139 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { commandSchema, deviceId, siteId, TOPIC_PREFIX } from '../../../devices/contract/index.js';
+import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
+import { HubError } from '../../errors.js';
+import { type DeviceRecord, publicDevice } from '../../state/devices.js';
+import type { ApiContext } from '../context.js';
+import { device, deviceInput, ingestErrorCount, provisionedDevice } from '../schemas.js';
+
+const deviceParams = z.object({ deviceId });
+
+export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    const anyone = requireUser(ctx.users);
+    const operators = requireUser(ctx.users, ['admin', 'manager']);
+
+    /** A device the caller may operate: admins any, managers only their sites' devices. */
+    const operable = (user: Parameters<typeof assertSiteVisible>[0], id: string): DeviceRecord => {
+      const found = ctx.devices.get(id);
+      if (!found) throw new HubError('DEVICE_NOT_FOUND', `no device ${id}`);
+      try {
+        assertSiteVisible(user, found.siteId);
+      } catch {
+        throw new HubError('DEVICE_NOT_FOUND', `no device ${id}`);
+      }
+      return found;
+    };
+    const changed = (d: DeviceRecord) => {
+      ctx.live.deviceChanged(d);
+      return publicDevice(d);
+    };
+
+    app.post(
+      '/sites/:siteId/devices',
+      {
+        preHandler: operators,
+        schema: {
+          tags: ['devices'],
+          params: z.object({ siteId }),
+          body: deviceInput,
+          response: { 201: provisionedDevice },
+        },
+      },
+      async (request, reply) => {
+        assertSiteVisible(request.user!, request.params.siteId);
+        if (!(await ctx.sites.get(request.params.siteId))) {
+          throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
+        }
+        const { device: created, secret } = await ctx.devices.provision(request.params.siteId, request.body);
+        return reply.code(201).send({
+          device: changed(created),
+          secret,
+          mqtt: { username: created.id, topicPrefix: `${TOPIC_PREFIX}/${created.siteId}/${created.id}`, port: ctx.mqttPort() },
+        });
+      },
+    );
+
+    app.get(
+      '/devices',
+      {
+        preHandler: anyone,
+        schema: {
+          tags: ['devices'],
+          querystring: z.object({ siteId: siteId.optional() }),
+          response: { 200: z.object({ devices: z.array(device) }) },
+        },
+      },
+      async (request) => {
+        const only = visibleSites(request.user!);
+        const wanted = request.query.siteId;
+        if (wanted) assertSiteVisible(request.user!, wanted);
+        return { devices: ctx.devices.list(wanted ? [wanted] : only).map(publicDevice) };
+      },
+    );
+
+    for (const [action, enabled] of [
+      ['disable', false],
+      ['enable', true],
+    ] as const) {
+      app.post(
+        `/devices/:deviceId/${action}`,
+        { preHandler: operators, schema: { tags: ['devices'], params: deviceParams, response: { 200: device } } },
+        async (request) => {
+          const target = operable(request.user!, request.params.deviceId);
+          const updated = await ctx.devices.setEnabled(target.id, enabled);
+          // A disabled device loses its live connection too, not just its next one.
+          if (!enabled) ctx.broker.disconnect(updated.id);
+          return changed(updated);
+        },
+      );
+    }
+
+    app.post(
+      '/devices/:deviceId/rotate-secret',
+      {
+        preHandler: operators,
+        schema: { tags: ['devices'], params: deviceParams, response: { 200: z.object({ device, secret: z.string() }) } },
+      },
+      async (request) => {
+        const target = operable(request.user!, request.params.deviceId);
+        const { device: updated, secret } = await ctx.devices.rotateSecret(target.id);
+        ctx.broker.disconnect(updated.id);
+        return { device: changed(updated), secret };
+      },
+    );
+
+    app.post(
+      '/devices/:deviceId/commands',
+      {
+        preHandler: operators,
+        schema: { tags: ['devices'], params: deviceParams, body: commandSchema },
+      },
+      async (request, reply) => {
+        const target = operable(request.user!, request.params.deviceId);
+        await ctx.broker.sendCommand(target, request.body);
+        return reply.code(202).send({ sent: true, id: request.body.id });
+      },
+    );
+
+    app.get(
+      '/ingest/errors',
+      {
+        preHandler: anyone,
+        schema: {
+          tags: ['devices'],
+          querystring: z.object({ deviceId: deviceId.optional() }),
+          response: { 200: z.object({ errors: z.array(ingestErrorCount) }) },
+        },
+      },
+      async (request) => {
+        const wanted = request.query.deviceId;
+        if (wanted) operable(request.user!, wanted);
+        const only = visibleSites(request.user!);
+        const ids = wanted ? [wanted] : only ? ctx.devices.list(only).map((d) => d.id) : undefined;
+        return { errors: await ctx.ingestErrors.list(ids) };
+      },
+    );
+  };
+}

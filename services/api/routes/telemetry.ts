@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { deviceId, eventType, siteId } from '../../../devices/contract/index.js';
+import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
+import { HubError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { rangePoint, rangeQuery } from '../schemas.js';
+
+const MAX_BUCKETS = 10_000;
+
+const eventsQuery = z.strictObject({
+  siteId: siteId.optional(),
+  deviceId: deviceId.optional(),
+  type: eventType.optional(),
+  from: z.coerce.number().int().min(0),
+  to: z.coerce.number().int().min(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    const anyone = requireUser(ctx.users);
+
+    /**
+     * A manager must name one of their sites (or a device of one); admins and planners may
+     * aggregate across every site.
+     */
+    const scope = (user: Parameters<typeof visibleSites>[0], q: { siteId?: string; deviceId?: string }) => {
+      if (q.deviceId) {
+        const d = ctx.devices.get(q.deviceId);
+        if (!d) throw new HubError('DEVICE_NOT_FOUND', `no device ${q.deviceId}`);
+        assertSiteVisible(user, d.siteId);
+      }
+      if (q.siteId) assertSiteVisible(user, q.siteId);
+      if (!q.siteId && !q.deviceId && visibleSites(user)) {
+        throw new HubError('VALIDATION', 'name a siteId or deviceId', [{ path: 'querystring.siteId', message: 'required' }]);
+      }
+    };
+
+    app.get(
+      '/range',
+      {
+        preHandler: anyone,
+        schema: { tags: ['telemetry'], querystring: rangeQuery, response: { 200: z.object({ points: z.array(rangePoint) }) } },
+      },
+      async (request) => {
+        const q = request.query;
+        scope(request.user!, q);
+        if (q.to <= q.from) throw new HubError('VALIDATION', '`to` must be after `from`', [{ path: 'querystring.to', message: 'must be after from' }]);
+        if ((q.to - q.from) / q.bucketMs > MAX_BUCKETS) {
+          throw new HubError('RANGE_TOO_LARGE', `more than ${MAX_BUCKETS} buckets; use a larger bucketMs`);
+        }
+        return { points: await ctx.telemetry.range(q) };
+      },
+    );
+
+    app.get(
+      '/events',
+      { preHandler: anyone, schema: { tags: ['telemetry'], querystring: eventsQuery } },
+      async (request) => {
+        scope(request.user!, request.query);
+        return { events: await ctx.telemetry.events(request.query) };
+      },
+    );
+  };
+}

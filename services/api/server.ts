@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { HubError } from '../errors.js';
+import type { ApiContext } from './context.js';
+import { authRoutes } from './routes/auth.js';
+import { deviceRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { siteRoutes } from './routes/sites.js';
+import { telemetryRoutes } from './routes/telemetry.js';
+
+export type Api = FastifyInstance;
+
+const dashboardDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dashboard/dist');
+const builtDashboardDir = [dashboardDir, path.resolve(dashboardDir, '../../dashboard/dist')].find((d) =>
+  fs.existsSync(path.join(d, 'index.html')),
+);
+
+export async function buildApi(ctx: ApiContext): Promise<Api> {
+  const app = Fastify({
+    logger: ctx.config.LOG_LEVEL === 'silent' ? false : { level: ctx.config.LOG_LEVEL },
+    bodyLimit: 256 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      return reply.code(400).send({
+        code: 'VALIDATION',
+        message: `invalid ${err.validationContext ?? 'request'}`,
+        fields: err.validation.map((v) => ({
+          path: `${err.validationContext ?? ''}${v.instancePath.replaceAll('/', '.')}`,
+          message: v.message ?? 'invalid',
+        })),
+      });
+    }
+    if (err instanceof HubError) {
+      return reply.code(err.statusCode).send({ code: err.code, message: err.message, fields: err.fields });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ code: err.code ?? 'BAD_REQUEST', message: err.message });
+    }
+    request.log.error(err);
+    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: { info: { title: 'Yizhan Hub API', version: '1' } },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes(ctx));
+  await app.register(authRoutes(ctx), { prefix: '/api/auth' });
+  await app.register(siteRoutes(ctx), { prefix: '/api' });
+  await app.register(deviceRoutes(ctx), { prefix: '/api' });
+  await app.register(telemetryRoutes(ctx), { prefix: '/api/telemetry' });
+
+  if (builtDashboardDir) {
+    await app.register(fastifyStatic, { root: builtDashboardDir, wildcard: false });
+    app.setNotFoundHandler((request, reply) =>
+      request.url.startsWith('/api/') || request.method !== 'GET'
+        ? reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` })
+        : reply.sendFile('index.html'),
+    );
+  } else {
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
+    );
+  }
+  return app;
+}

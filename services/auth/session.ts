@@ -1,0 +1,45 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Role, User } from '../api/schemas.js';
+import { HubError } from '../errors.js';
+import type { UserRepo } from '../state/users.js';
+
+export const SESSION_COOKIE = 'yz_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: User;
+  }
+}
+
+/** Reads the session cookie from a raw Cookie header (socket.io handshakes have no fastify request). */
+export function sessionToken(cookieHeader: string | undefined): string | undefined {
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+/** fastify preHandler: a route behind it has `request.user`, or the caller got 401/403. */
+export function requireUser(users: UserRepo, roles?: readonly Role[]) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    const user = token ? await users.userForSession(token) : undefined;
+    if (!user) throw new HubError('UNAUTHENTICATED', 'log in first');
+    if (roles && !roles.includes(user.role)) {
+      throw new HubError('FORBIDDEN', `needs role ${roles.join(' or ')}`);
+    }
+    request.user = user;
+  };
+}
+
+/** Sites a user may see: a manager only their own, admins and planners all (undefined). */
+export function visibleSites(user: User): readonly string[] | undefined {
+  return user.role === 'manager' ? user.siteIds : undefined;
+}
+
+/** Another site's data answers 404, as if it did not exist, so ids cannot be probed. */
+export function assertSiteVisible(user: User, siteId: string): void {
+  const only = visibleSites(user);
+  if (only && !only.includes(siteId)) throw new HubError('SITE_NOT_FOUND', `no site ${siteId}`);
+}

@@ -1,0 +1,50 @@
+/**
+ * Every error code the hub emits, with its HTTP status. Tests assert on `code`, never on text.
+ */
+export const errorCodes = {
+  VALIDATION: 400,
+  BAD_CREDENTIALS: 401,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  SITE_NOT_FOUND: 404,
+  DEVICE_NOT_FOUND: 404,
+  SITE_EXISTS: 409,
+  DEVICE_EXISTS: 409,
+  RANGE_TOO_LARGE: 400,
+  STORE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class HubError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: FieldError[],
+  ) {
+    super(message);
+    this.statusCode = errorCodes[code];
+  }
+}
+
+/**
+ * Why an MQTT message was refused. Counted per device and shown through the API, so a station
+ * manager can tell a misconfigured device from a broken one.
+ */
+export const ingestErrorCodes = [
+  'TOPIC_NOT_ALLOWED',
+  'SUBSCRIBE_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'PAYLOAD_NOT_JSON',
+  'PAYLOAD_INVALID',
+  'STORE_FAILED',
+] as const;
+export type IngestErrorCode = (typeof ingestErrorCodes)[number];

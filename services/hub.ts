@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { type Broker, createBroker } from '../broker/broker.js';
+import { buildApi } from './api/server.js';
+import { randomToken } from './auth/passwords.js';
+import { type Config, type ConfigInput, loadConfig } from './config.js';
+import { GroupCommit } from './ingest/group-commit.js';
+import { Ingest } from './ingest/ingest.js';
+import { LiveState } from './live/live-state.js';
+import { attachLiveSocket } from './live/socket.js';
+import { openStateDb } from './state/db.js';
+import { DeviceRepo } from './state/devices.js';
+import { IngestErrorLog } from './state/ingest-errors.js';
+import { SiteRepo } from './state/sites.js';
+import { UserRepo } from './state/users.js';
+import { openDuckDbStore } from './telemetry/duckdb-store.js';
+
+export interface Hub {
+  config: Config;
+  httpUrl: string;
+  mqttUrl: string;
+  wsUrl: string;
+  /** Set when this start created the admin user and generated its password. */
+  generatedAdminPassword?: string;
+  broker: Broker;
+  ingest: Ingest;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole hub in this process: stores, broker, ingest, live state, HTTP API, socket.io and
+ * the dashboard. `overrides` take precedence over the environment (tests and the demo use them).
+ */
+export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
+  const config = loadConfig({ ...process.env, ...stringify(overrides) });
+  const db = await openStateDb(config.dataDir);
+  const telemetry = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb'));
+  const sites = new SiteRepo(db);
+  const devices = new DeviceRepo(db);
+  await devices.load();
+  const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000);
+  const generatedAdminPassword = await ensureAdmin(users, config);
+  const ingestErrors = new IngestErrorLog(db);
+
+  const live = new LiveState(devices, { timeZone: config.HUB_TZ, staleAfterMs: config.STALE_AFTER_S * 1000 });
+  for (const site of await sites.list()) live.setSite(site);
+  live.seed(await telemetry.latest());
+
+  const commit = new GroupCommit(telemetry);
+  const ingest = new Ingest(commit, live, ingestErrors, {
+    maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+    maxFutureMs: 10 * 60_000,
+  });
+  const broker = await createBroker({
+    devices,
+    ingest: (device, channel, packet) => ingest.handle(device, channel, packet),
+    refused: (deviceId, code, message) => ingestErrors.record(deviceId, code, message),
+    connected: (device) => live.setOnline(device, true),
+    disconnected: (device) => live.setOnline(device, false),
+  });
+
+  let mqttPort = config.MQTT_PORT;
+  const api = await buildApi({
+    config,
+    sites,
+    devices,
+    users,
+    live,
+    telemetry,
+    ingest,
+    ingestErrors,
+    broker,
+    mqttPort: () => mqttPort,
+    ready: async () => ({
+      state: await db.selectFrom('sites').select('id').limit(1).execute().then(() => true, () => false),
+      telemetry: await telemetry.check().then(() => true, () => false),
+      broker: !broker.aedes.closed,
+    }),
+  });
+  const socket = attachLiveSocket(api.server, live, users);
+  broker.attachWebSocket(api.server);
+
+  const stopAll = async () => {
+    await broker.close().catch(() => {});
+    await socket.close();
+    await api.close();
+    await commit.drain();
+    live.close();
+    await ingestErrors.close();
+    await telemetry.close();
+    await db.destroy();
+  };
+  try {
+    mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);
+    await api.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const httpPort = (api.server.address() as { port: number }).port;
+  const host = config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST;
+  const mqttHost = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    httpUrl: `http://${host}:${httpPort}`,
+    mqttUrl: `mqtt://${mqttHost}:${mqttPort}`,
+    wsUrl: `ws://${host}:${httpPort}/mqtt`,
+    generatedAdminPassword,
+    broker,
+    ingest,
+    close: () => {
+      closing ??= stopAll();
+      return closing;
+    },
+  };
+}
+
+/** First start: create the admin user, with the configured password or a generated one. */
+async function ensureAdmin(users: UserRepo, config: Config): Promise<string | undefined> {
+  if ((await users.count()) > 0) return undefined;
+  const password = config.HUB_ADMIN_PASSWORD ?? randomToken(12);
+  await users.create('admin', password, 'admin');
+  return config.HUB_ADMIN_PASSWORD ? undefined : password;
+}
+
+function stringify(o: ConfigInput): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
+}

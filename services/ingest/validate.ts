@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import {
+  type DeviceEvent,
+  eventBatchSchemas,
+  type Reading,
+  type Status,
+  statusSchema,
+  telemetrySchemas,
+} from '../../devices/contract/index.js';
+import type { IngestErrorCode } from '../errors.js';
+import type { DeviceRecord } from '../state/devices.js';
+
+export type Checked =
+  | { ok: true; channel: 'telemetry'; readings: Reading[] }
+  | { ok: true; channel: 'event'; events: DeviceEvent[] }
+  | { ok: true; channel: 'status'; status: Status }
+  | { ok: false; code: IngestErrorCode; message: string };
+
+export interface Limits {
+  maxPayloadBytes: number;
+  /** How far ahead of the hub's clock a device timestamp may be; device clocks drift. */
+  maxFutureMs: number;
+}
+
+/** Parses and checks one publish against the device contract for the device's kind. */
+export function checkPayload(
+  device: DeviceRecord,
+  channel: 'telemetry' | 'event' | 'status',
+  payload: Buffer,
+  limits: Limits,
+  now = Date.now(),
+): Checked {
+  if (payload.length > limits.maxPayloadBytes) {
+    return fail('PAYLOAD_TOO_LARGE', `${payload.length} bytes, limit ${limits.maxPayloadBytes}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    return fail('PAYLOAD_NOT_JSON', (err as Error).message);
+  }
+  if (channel === 'status') {
+    const r = statusSchema.safeParse(json);
+    return r.success ? { ok: true, channel, status: r.data } : invalid(r.error);
+  }
+  if (channel === 'telemetry') {
+    const r = telemetrySchemas[device.kind].safeParse(json);
+    if (!r.success) return invalid(r.error);
+    const late = r.data.readings.find((x) => x.ts > now + limits.maxFutureMs);
+    return late ? future(late.ts, now) : { ok: true, channel, readings: r.data.readings };
+  }
+  const r = eventBatchSchemas[device.kind].safeParse(json);
+  if (!r.success) return invalid(r.error);
+  const late = r.data.events.find((x) => x.ts > now + limits.maxFutureMs);
+  return late ? future(late.ts, now) : { ok: true, channel, events: r.data.events };
+}
+
+function fail(code: IngestErrorCode, message: string): Checked {
+  return { ok: false, code, message };
+}
+
+function invalid(error: z.ZodError): Checked {
+  const first = error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+  return fail('PAYLOAD_INVALID', first);
+}
+
+function future(ts: number, now: number): Checked {
+  return fail('PAYLOAD_INVALID', `timestamp ${ts} is ${Math.round((ts - now) / 1000)} s in the future`);
+}

@@ -1,0 +1,53 @@
+import type { LiveDevice, Site, SiteHealth } from '../api/schemas.js';
+
+/** Thresholds a station manager would act on; the dashboard translates the issue codes. */
+const WATER_LOW_PCT = 15;
+const DOOR_OPEN_LONG_MS = 15 * 60_000;
+
+export interface DeviceExtras {
+  doorOpenSince: number | null;
+}
+
+export function isOpenAt(site: Site, now: number, timeZone: string): boolean {
+  const { open, close } = site.openingHours;
+  if (open === close) return true;
+  const hhmm = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .format(now)
+    .slice(0, 5);
+  // Close earlier than open: the hut is open across midnight.
+  return open < close ? hhmm >= open && hhmm < close : hhmm >= open || hhmm < close;
+}
+
+export function siteIssues(devices: LiveDevice[], extras: Map<string, DeviceExtras>, open: boolean, now: number) {
+  const issues = new Set<string>();
+  for (const d of devices) {
+    if (!d.enabled) continue;
+    if (!d.online) issues.add('devices_offline');
+    if (d.fault) issues.add('device_fault');
+    if (d.kind === 'water_dispenser' && typeof d.values.water_level_pct === 'number') {
+      if (d.values.water_level_pct < WATER_LOW_PCT) issues.add('water_low');
+    }
+    if (d.kind === 'lending_cabinet' && d.values.umbrellas === 0 && d.values.raincoats === 0) {
+      issues.add('cabinet_empty');
+    }
+    if (d.kind === 'door_sensor' && d.values.open === true) {
+      const since = extras.get(d.id)?.doorOpenSince;
+      if (!open) issues.add('door_open_closed_hours');
+      else if (since !== null && since !== undefined && now - since > DOOR_OPEN_LONG_MS) issues.add('door_open_long');
+    }
+  }
+  return [...issues].sort();
+}
+
+export function siteHealth(
+  devices: LiveDevice[],
+  issues: string[],
+  lastUpdate: number | null,
+  now: number,
+  staleAfterMs: number,
+): SiteHealth {
+  const enabled = devices.filter((d) => d.enabled);
+  if (enabled.length > 0 && enabled.every((d) => !d.online)) return 'offline';
+  if (lastUpdate === null || now - lastUpdate > staleAfterMs) return 'stale';
+  return issues.length > 0 ? 'attention' : 'ok';
+}

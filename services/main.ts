@@ -1,0 +1,36 @@
+import { ConfigError } from './config.js';
+import { startHub } from './hub.js';
+
+/** `npm start`: the hub on its configured ports, or a one-line reason why not. */
+try {
+  const hub = await startHub();
+  console.log(`Yizhan Hub: dashboard ${hub.httpUrl}  MQTT ${hub.mqttUrl}  MQTT/WebSocket ${hub.wsUrl}`);
+  if (hub.generatedAdminPassword) {
+    console.log(`First start: log in as "admin" with password ${hub.generatedAdminPassword} (shown once).`);
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    await hub.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+} catch (err) {
+  console.error(explain(err));
+  process.exit(1);
+}
+
+function explain(err: unknown): string {
+  if (err instanceof ConfigError) return err.message;
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e.code === 'EADDRINUSE') {
+    const port = e.port ?? Number(/:(\d+)$/.exec(e.message)?.[1]);
+    const mqtt = port === Number(process.env.MQTT_PORT ?? 1883);
+    const hint = mqtt ? `MQTT_PORT=${port + 1}` : `HTTP_PORT=${port + 1}`;
+    return `Yizhan Hub cannot start: port ${port} is already in use (${mqtt ? 'MQTT' : 'HTTP'}). Stop what holds it, or choose another port, e.g. ${hint} npm start`;
+  }
+  return `Yizhan Hub cannot start: ${(err as Error).stack ?? String(err)}`;
+}

@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { migrations } from './migrations.js';
+import type { Database } from './tables.js';
+
+export type StateDb = Kysely<Database>;
+
+/**
+ * State (sites, devices, users, sessions, ingest error counts) in SQLite through Kysely; the same
+ * queries run on PostgreSQL when the hub is scaled out.
+ */
+export async function openStateDb(dataDir: string): Promise<StateDb> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const sqlite = new SQLite(path.join(dataDir, 'state.sqlite'));
+  // WAL lets the dashboard read while ingest counts errors; NORMAL is durable across a process
+  // crash, which is the failure the hub must survive (a power cut may lose the last transaction).
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrate(db);
+  return db;
+}
+
+export async function migrate(db: StateDb): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`state migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

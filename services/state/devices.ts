@@ -1,0 +1,109 @@
+import type { DeviceKind } from '../../devices/contract/index.js';
+import type { Device, DeviceInput } from '../api/schemas.js';
+import { DEVICE_COST, hashSecret, randomToken } from '../auth/passwords.js';
+import { HubError } from '../errors.js';
+import type { StateDb } from './db.js';
+import type { Database } from './tables.js';
+
+type DeviceRow = Database['devices'];
+export type DeviceRecord = Device & { secretHash: string };
+
+function toRecord(r: DeviceRow): DeviceRecord {
+  return {
+    id: r.id,
+    siteId: r.site_id,
+    kind: r.kind as DeviceKind,
+    name: r.name,
+    enabled: r.enabled === 1,
+    createdAt: Number(r.created_at),
+    secretHash: r.secret_hash,
+  };
+}
+
+export function publicDevice({ secretHash: _, ...device }: DeviceRecord): Device {
+  return device;
+}
+
+/**
+ * Devices, with every record held in memory: the broker looks a device up on every CONNECT and
+ * ingest on every message, and a fleet is thousands of rows, not millions.
+ */
+export class DeviceRepo {
+  private readonly byId = new Map<string, DeviceRecord>();
+
+  constructor(private readonly db: StateDb) {}
+
+  async load(): Promise<void> {
+    const rows = await this.db.selectFrom('devices').selectAll().execute();
+    this.byId.clear();
+    for (const r of rows) this.byId.set(r.id, toRecord(r));
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  list(siteIds?: readonly string[]): DeviceRecord[] {
+    const all = [...this.byId.values()];
+    const picked = siteIds ? all.filter((d) => siteIds.includes(d.siteId)) : all;
+    return picked.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Returns the secret once; only its hash is kept. */
+  async provision(siteId: string, input: DeviceInput): Promise<{ device: DeviceRecord; secret: string }> {
+    if (this.byId.has(input.id)) {
+      throw new HubError('DEVICE_EXISTS', `device ${input.id} already exists`, [
+        { path: 'id', message: 'already exists' },
+      ]);
+    }
+    const secret = randomToken();
+    const row: DeviceRow = {
+      id: input.id,
+      site_id: siteId,
+      kind: input.kind,
+      name: input.name,
+      enabled: 1,
+      secret_hash: await hashSecret(secret, DEVICE_COST),
+      created_at: Date.now(),
+    };
+    const inserted = await this.db
+      .insertInto('devices')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+      throw new HubError('DEVICE_EXISTS', `device ${input.id} already exists`);
+    }
+    const device = toRecord(row);
+    this.byId.set(device.id, device);
+    return { device, secret };
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<DeviceRecord> {
+    this.require(id);
+    await this.db
+      .updateTable('devices')
+      .set({ enabled: enabled ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
+    const device = { ...this.require(id), enabled };
+    this.byId.set(id, device);
+    return device;
+  }
+
+  async rotateSecret(id: string): Promise<{ device: DeviceRecord; secret: string }> {
+    this.require(id);
+    const secret = randomToken();
+    const secretHash = await hashSecret(secret, DEVICE_COST);
+    await this.db.updateTable('devices').set({ secret_hash: secretHash }).where('id', '=', id).execute();
+    const device = { ...this.require(id), secretHash };
+    this.byId.set(id, device);
+    return { device, secret };
+  }
+
+  private require(id: string): DeviceRecord {
+    const device = this.byId.get(id);
+    if (!device) throw new HubError('DEVICE_NOT_FOUND', `no device ${id}`);
+    return device;
+  }
+}

@@ -1,0 +1,80 @@
+import type { IngestErrorCount } from '../api/schemas.js';
+import type { IngestErrorCode } from '../errors.js';
+import type { StateDb } from './db.js';
+
+/**
+ * Per-device counts of refused messages. Counted in memory and written once a second, so a device
+ * spraying garbage costs one upsert a second, not one per message.
+ */
+export class IngestErrorLog {
+  private pending = new Map<string, IngestErrorCount>();
+  private timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: StateDb,
+    flushMs = 1000,
+  ) {
+    this.timer = setInterval(() => void this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  record(deviceId: string, code: IngestErrorCode, message: string): void {
+    const key = `${deviceId}\u0000${code}`;
+    const entry = this.pending.get(key);
+    const lastMessage = message.slice(0, 500);
+    if (entry) {
+      entry.count += 1;
+      entry.lastMessage = lastMessage;
+      entry.lastAt = Date.now();
+    } else {
+      this.pending.set(key, { deviceId, code, count: 1, lastMessage, lastAt: Date.now() });
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    await this.db.transaction().execute(async (tx) => {
+      for (const e of batch) {
+        await tx
+          .insertInto('ingest_errors')
+          .values({
+            device_id: e.deviceId,
+            code: e.code,
+            count: e.count,
+            last_message: e.lastMessage,
+            last_at: e.lastAt,
+          })
+          .onConflict((oc) =>
+            oc.columns(['device_id', 'code']).doUpdateSet((eb) => ({
+              count: eb('ingest_errors.count', '+', eb.ref('excluded.count')),
+              last_message: eb.ref('excluded.last_message'),
+              last_at: eb.ref('excluded.last_at'),
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  /** Flushes first, so a caller sees what it just caused. */
+  async list(deviceIds?: readonly string[]): Promise<IngestErrorCount[]> {
+    await this.flush();
+    if (deviceIds && deviceIds.length === 0) return [];
+    let q = this.db.selectFrom('ingest_errors').selectAll().orderBy('device_id').orderBy('code');
+    if (deviceIds) q = q.where('device_id', 'in', deviceIds);
+    return (await q.execute()).map((r) => ({
+      deviceId: r.device_id,
+      code: r.code,
+      count: Number(r.count),
+      lastMessage: r.last_message,
+      lastAt: Number(r.last_at),
+    }));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}
