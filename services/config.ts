@@ -8,7 +8,10 @@ const port = z.coerce.number().int().min(0).max(65535);
  * problem at once, then frozen so nothing can drift at run time.
  */
 export const configSchema = z.object({
-  HUB_DATA_DIR: z.string().default('./data').describe('where the SQLite state and DuckDB telemetry files live'),
+  HUB_DATA_DIR: z
+    .string()
+    .default('./data')
+    .describe('where the SQLite state and DuckDB telemetry files live'),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: port.default(8080).describe('HTTP API, dashboard, socket.io and MQTT over WebSocket (/mqtt)'),
   MQTT_HOST: z.string().default('0.0.0.0'),
@@ -19,7 +22,12 @@ export const configSchema = z.object({
     .optional()
     .describe('password for the admin user created on first start; printed once when not given'),
   HUB_TZ: z.string().default('Asia/Shanghai').describe('time zone of opening hours and the dashboard'),
-  STALE_AFTER_S: z.coerce.number().int().min(10).default(300).describe('a site with no data for this long is stale'),
+  STALE_AFTER_S: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(300)
+    .describe('a site with no data for this long is stale'),
   MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(32_768),
   SESSION_TTL_H: z.coerce.number().int().min(1).default(12),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -33,7 +41,9 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // An empty variable (`HUB_ADMIN_PASSWORD= npm start`) means "not set", as in most shells' tools.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -23,10 +23,11 @@ import { telemetryRoutes } from './routes/telemetry.js';
 
 export type Api = FastifyInstance;
 
-const dashboardDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dashboard/dist');
-const builtDashboardDir = [dashboardDir, path.resolve(dashboardDir, '../../dashboard/dist')].find((d) =>
-  fs.existsSync(path.join(d, 'index.html')),
-);
+// The built dashboard, seen from the source tree (tsx) or from the compiled one (dist/).
+const here = path.dirname(fileURLToPath(import.meta.url));
+const builtDashboardDir = ['../../dashboard/dist', '../../../dashboard/dist']
+  .map((rel) => path.resolve(here, rel))
+  .find((d) => fs.existsSync(path.join(d, 'index.html')));
 
 export async function buildApi(ctx: ApiContext): Promise<Api> {
   const app = Fastify({
