@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
@@ -12,7 +12,11 @@ import { authenticateDevice } from './authenticate.js';
 export interface BrokerHooks {
   devices: DeviceRepo;
   /** Checks and stores one accepted publish; resolves once it is durable (then the PUBACK goes). */
-  ingest(device: DeviceRecord, channel: 'telemetry' | 'event' | 'status', packet: PublishPacket): Promise<void>;
+  ingest(
+    device: DeviceRecord,
+    channel: 'telemetry' | 'event' | 'status',
+    packet: PublishPacket,
+  ): Promise<void>;
   refused(deviceId: string, code: IngestErrorCode, message: string): void;
   connected(device: DeviceRecord): void;
   disconnected(device: DeviceRecord): void;

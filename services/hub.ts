@@ -71,8 +71,19 @@ export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
     broker,
     mqttPort: () => mqttPort,
     ready: async () => ({
-      state: await db.selectFrom('sites').select('id').limit(1).execute().then(() => true, () => false),
-      telemetry: await telemetry.check().then(() => true, () => false),
+      state: await db
+        .selectFrom('sites')
+        .select('id')
+        .limit(1)
+        .execute()
+        .then(
+          () => true,
+          () => false,
+        ),
+      telemetry: await telemetry.check().then(
+        () => true,
+        () => false,
+      ),
       broker: !broker.aedes.closed,
     }),
   });

@@ -2,7 +2,16 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../devices/contract/index.js';
 import type { IngestErrorCount, ProvisionedDevice, RangePoint, SiteLive } from '../services/api/schemas.js';
-import { ApiClient, connectDevice, connectRefusal, eventually, liveClient, provision, siteFixture, testHub } from './helpers/hub.js';
+import {
+  ApiClient,
+  connectDevice,
+  connectRefusal,
+  eventually,
+  liveClient,
+  provision,
+  siteFixture,
+  testHub,
+} from './helpers/hub.js';
 
 const HOUR = 3_600_000;
 
@@ -14,13 +23,21 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
   let occClient: MqttClient;
 
   const range = async (deviceId: string, metric: string, from: number) => {
-    const q = new URLSearchParams({ deviceId, metric, from: String(from), to: String(from + HOUR), bucketMs: String(HOUR), agg: 'count' });
+    const q = new URLSearchParams({
+      deviceId,
+      metric,
+      from: String(from),
+      to: String(from + HOUR),
+      bucketMs: String(HOUR),
+      agg: 'count',
+    });
     const res = await api.json<{ points: RangePoint[] }>('GET', `/api/telemetry/range?${q}`);
     expect(res.status).toBe(200);
     return res.body.points;
   };
   const errorsOf = async (deviceId: string) =>
-    (await api.json<{ errors: IngestErrorCount[] }>('GET', `/api/ingest/errors?deviceId=${deviceId}`)).body.errors;
+    (await api.json<{ errors: IngestErrorCount[] }>('GET', `/api/ingest/errors?deviceId=${deviceId}`)).body
+      .errors;
 
   beforeAll(async () => {
     hub = await testHub();
@@ -99,11 +116,13 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
     expect(await range(env.device.id, 'temperature_c', ts - (ts % HOUR))).toSatisfy((p: RangePoint[]) =>
       p.every((x) => x.count === 0),
     );
-    const errors = await eventually(async () => (await errorsOf(occ.device.id)).find((e) => e.code === 'TOPIC_NOT_ALLOWED'));
+    const errors = await eventually(async () =>
+      (await errorsOf(occ.device.id)).find((e) => e.code === 'TOPIC_NOT_ALLOWED'),
+    );
     expect(errors.count).toBeGreaterThanOrEqual(1);
   });
 
-  it('refuses a subscription outside the device\'s own command topic', async () => {
+  it("refuses a subscription outside the device's own command topic", async () => {
     const c = await connectDevice(hub.mqttUrl, env.device.id, env.secret);
     // mqtt.js turns a SUBACK 0x80 into a rejected promise.
     await expect(c.subscribeAsync('yz/v1/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
@@ -129,11 +148,19 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
 
     const byCode = Object.fromEntries((await errorsOf(occ.device.id)).map((e) => [e.code, e.count]));
     expect(byCode).toMatchObject({ PAYLOAD_NOT_JSON: 1, PAYLOAD_INVALID: 4, PAYLOAD_TOO_LARGE: 1 });
-    expect((await range(occ.device.id, 'occupancy', ts - (ts % HOUR))).every((p) => p.count === 0)).toBe(true);
+    expect((await range(occ.device.id, 'occupancy', ts - (ts % HOUR))).every((p) => p.count === 0)).toBe(
+      true,
+    );
 
     // A good reading right after still goes through.
-    await occClient.publishAsync(topic, JSON.stringify({ readings: [{ seq: 13, ts, values: { occupancy: 2 } }] }), { qos: 1 });
-    expect((await range(occ.device.id, 'occupancy', ts - (ts % HOUR))).reduce((n, p) => n + p.count, 0)).toBe(1);
+    await occClient.publishAsync(
+      topic,
+      JSON.stringify({ readings: [{ seq: 13, ts, values: { occupancy: 2 } }] }),
+      { qos: 1 },
+    );
+    expect((await range(occ.device.id, 'occupancy', ts - (ts % HOUR))).reduce((n, p) => n + p.count, 0)).toBe(
+      1,
+    );
   });
 
   it('takes MQTT over WebSocket on the HTTP port', async () => {
@@ -151,10 +178,17 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
 
   it('marks a device offline when its connection drops', async () => {
     const c = await connectDevice(hub.mqttUrl, env.device.id, env.secret, {
-      will: { topic: topicFor('fanghuali-n1', env.device.id, 'status'), payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
+      will: {
+        topic: topicFor('fanghuali-n1', env.device.id, 'status'),
+        payload: Buffer.from('{"online":false}'),
+        qos: 1,
+        retain: true,
+      },
     });
     const online = async () =>
-      (await api.json<SiteLive>('GET', '/api/sites/fanghuali-n1/live')).body.devices.find((d) => d.id === env.device.id)?.online;
+      (await api.json<SiteLive>('GET', '/api/sites/fanghuali-n1/live')).body.devices.find(
+        (d) => d.id === env.device.id,
+      )?.online;
     await eventually(async () => ((await online()) ? true : undefined));
     c.stream.destroy();
     await eventually(async () => ((await online()) === false ? true : undefined));

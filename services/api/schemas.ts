@@ -91,10 +91,19 @@ export const rangeQuery = z.strictObject({
   metric: metricName,
   from: z.coerce.number().int().min(0),
   to: z.coerce.number().int().min(0),
-  bucketMs: z.coerce.number().int().min(1000).max(31 * 86_400_000).default(3_600_000),
+  bucketMs: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(31 * 86_400_000)
+    .default(3_600_000),
   agg: aggregate.default('avg'),
 });
-export const rangePoint = z.object({ t: z.number().int(), value: z.number().nullable(), count: z.number().int() });
+export const rangePoint = z.object({
+  t: z.number().int(),
+  value: z.number().nullable(),
+  count: z.number().int(),
+});
 
 export const ingestErrorCount = z.object({
   deviceId: z.string(),

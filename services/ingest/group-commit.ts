@@ -33,7 +33,9 @@ export class GroupCommit {
 
   submit(batch: TelemetryBatch): Promise<void> {
     if (this.pendingRows + batch.readings.length + batch.events.length > this.maxPendingRows) {
-      return Promise.reject(new BackpressureError(`more than ${this.maxPendingRows} rows waiting to be stored`));
+      return Promise.reject(
+        new BackpressureError(`more than ${this.maxPendingRows} rows waiting to be stored`),
+      );
     }
     for (const r of batch.readings) this.pending.readings.push(r);
     for (const e of batch.events) this.pending.events.push(e);

@@ -1,8 +1,8 @@
 import type { PublishPacket } from 'aedes';
 import type { DeviceEvent, Reading } from '../../devices/contract/index.js';
 import type { LiveState } from '../live/live-state.js';
-import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { DeviceRecord } from '../state/devices.js';
+import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { EventRow, ReadingRow } from '../telemetry/store.js';
 import type { GroupCommit } from './group-commit.js';
 import { checkPayload, type Limits } from './validate.js';

@@ -72,7 +72,12 @@ export class LiveState {
     for (const v of latest) {
       const device = this.devices.get(v.deviceId);
       if (!device) continue;
-      this.setValue(this.of(device.id), v.metric, BOOLEAN_METRICS.has(v.metric) ? v.value === 1 : v.value, v.ts);
+      this.setValue(
+        this.of(device.id),
+        v.metric,
+        BOOLEAN_METRICS.has(v.metric) ? v.value === 1 : v.value,
+        v.ts,
+      );
       const s = this.of(device.id);
       s.lastSeen = Math.max(s.lastSeen ?? 0, v.ts);
     }
@@ -105,7 +110,15 @@ export class LiveState {
       if (e.type === 'door_opened') this.setValue(s, 'open', true, e.ts);
       if (e.type === 'door_closed') this.setValue(s, 'open', false, e.ts);
       for (const l of this.listeners) {
-        l.event({ siteId: device.siteId, deviceId: device.id, kind: device.kind, type: e.type, ts: e.ts, code: e.code, message: e.message });
+        l.event({
+          siteId: device.siteId,
+          deviceId: device.id,
+          kind: device.kind,
+          type: e.type,
+          ts: e.ts,
+          code: e.code,
+          message: e.message,
+        });
       }
     }
     this.touch(device);
@@ -181,7 +194,16 @@ export class LiveState {
   private of(deviceId: string): DeviceLiveState {
     let s = this.state.get(deviceId);
     if (!s) {
-      s = { online: false, lastSeen: null, values: {}, metricTs: {}, fault: null, fw: null, rssi: null, doorOpenSince: null };
+      s = {
+        online: false,
+        lastSeen: null,
+        values: {},
+        metricTs: {},
+        fault: null,
+        fw: null,
+        rssi: null,
+        doorOpenSince: null,
+      };
       this.state.set(deviceId, s);
     }
     return s;

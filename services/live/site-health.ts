@@ -11,14 +11,24 @@ export interface DeviceExtras {
 export function isOpenAt(site: Site, now: number, timeZone: string): boolean {
   const { open, close } = site.openingHours;
   if (open === close) return true;
-  const hhmm = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+  const hhmm = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  })
     .format(now)
     .slice(0, 5);
   // Close earlier than open: the hut is open across midnight.
   return open < close ? hhmm >= open && hhmm < close : hhmm >= open || hhmm < close;
 }
 
-export function siteIssues(devices: LiveDevice[], extras: Map<string, DeviceExtras>, open: boolean, now: number) {
+export function siteIssues(
+  devices: LiveDevice[],
+  extras: Map<string, DeviceExtras>,
+  open: boolean,
+  now: number,
+) {
   const issues = new Set<string>();
   for (const d of devices) {
     if (!d.enabled) continue;
@@ -33,7 +43,8 @@ export function siteIssues(devices: LiveDevice[], extras: Map<string, DeviceExtr
     if (d.kind === 'door_sensor' && d.values.open === true) {
       const since = extras.get(d.id)?.doorOpenSince;
       if (!open) issues.add('door_open_closed_hours');
-      else if (since !== null && since !== undefined && now - since > DOOR_OPEN_LONG_MS) issues.add('door_open_long');
+      else if (since !== null && since !== undefined && now - since > DOOR_OPEN_LONG_MS)
+        issues.add('door_open_long');
     }
   }
   return [...issues].sort();

@@ -19,11 +19,14 @@ const ALL = 'all';
  * gets a snapshot of the sites it may see, then only what changes.
  */
 export function attachLiveSocket(server: HttpServer, live: LiveState, users: UserRepo) {
-  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(server, {
-    serveClient: false,
-    // A phone on a weak link may stall; a bounded buffer drops it rather than growing without end.
-    maxHttpBufferSize: 64 * 1024,
-  });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(
+    server,
+    {
+      serveClient: false,
+      // A phone on a weak link may stall; a bounded buffer drops it rather than growing without end.
+      maxHttpBufferSize: 64 * 1024,
+    },
+  );
 
   io.use(async (socket, next) => {
     const token = sessionToken(socket.handshake.headers.cookie);

@@ -45,8 +45,17 @@ export class UserRepo {
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row) return undefined;
-    const sites = await this.db.selectFrom('user_sites').select('site_id').where('user_id', '=', id).execute();
-    return { id: row.id, username: row.username, role: row.role as Role, siteIds: sites.map((s) => s.site_id) };
+    const sites = await this.db
+      .selectFrom('user_sites')
+      .select('site_id')
+      .where('user_id', '=', id)
+      .execute();
+    return {
+      id: row.id,
+      username: row.username,
+      role: row.role as Role,
+      siteIds: sites.map((s) => s.site_id),
+    };
   }
 
   /** Returns the user when the password matches; the same work is done for unknown names. */

@@ -5,13 +5,15 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import type { DeviceKind } from '../../devices/contract/index.js';
 import type { ProvisionedDevice, SiteInput } from '../../services/api/schemas.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../services/live/events.js';
 import { type Hub, startHub } from '../../services/hub.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../services/live/events.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
 /** A hub on free ports and its own data directory, as the tests need it. */
-export async function testHub(extra: Record<string, string | number> = {}): Promise<Hub & { dataDir: string }> {
+export async function testHub(
+  extra: Record<string, string | number> = {},
+): Promise<Hub & { dataDir: string }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-test-'));
   const hub = await startHub({
     HUB_DATA_DIR: dataDir,
@@ -84,19 +86,36 @@ export async function provision(
   deviceId: string,
   kind: DeviceKind,
 ): Promise<ProvisionedDevice> {
-  const res = await api.json<ProvisionedDevice>('POST', `/api/sites/${siteId}/devices`, { id: deviceId, kind });
+  const res = await api.json<ProvisionedDevice>('POST', `/api/sites/${siteId}/devices`, {
+    id: deviceId,
+    kind,
+  });
   if (res.status !== 201) throw new Error(`provision ${deviceId}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
-export async function connectDevice(url: string, username: string, password: string, opts: mqtt.IClientOptions = {}) {
+export async function connectDevice(
+  url: string,
+  username: string,
+  password: string,
+  opts: mqtt.IClientOptions = {},
+) {
   return mqtt.connectAsync(url, { username, password, clientId: username, reconnectPeriod: 0, ...opts });
 }
 
 /** Resolves with the CONNACK refusal (or any connection error) of a connection that must fail. */
-export function connectRefusal(url: string, username: string, password: string): Promise<Error & { code?: number }> {
+export function connectRefusal(
+  url: string,
+  username: string,
+  password: string,
+): Promise<Error & { code?: number }> {
   return new Promise((resolve, reject) => {
-    const client: MqttClient = mqtt.connect(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000 });
+    const client: MqttClient = mqtt.connect(url, {
+      username,
+      password,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     client.on('connect', () => {
       client.end(true);
       reject(new Error('connection was accepted'));
@@ -108,12 +127,18 @@ export function connectRefusal(url: string, username: string, password: string):
   });
 }
 
-export function liveClient(baseUrl: string, cookie: string): Socket<ServerToClientEvents, ClientToServerEvents> {
+export function liveClient(
+  baseUrl: string,
+  cookie: string,
+): Socket<ServerToClientEvents, ClientToServerEvents> {
   return io(baseUrl, { extraHeaders: { cookie }, transports: ['websocket'], reconnection: false });
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 5000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await check();

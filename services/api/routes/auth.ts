@@ -34,7 +34,10 @@ export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/me',
-      { preHandler: requireUser(ctx.users), schema: { tags: ['auth'], response: { 200: z.object({ user }) } } },
+      {
+        preHandler: requireUser(ctx.users),
+        schema: { tags: ['auth'], response: { 200: z.object({ user }) } },
+      },
       async (request) => ({ user: request.user! }),
     );
   };

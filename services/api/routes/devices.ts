@@ -50,7 +50,11 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         return reply.code(201).send({
           device: changed(created),
           secret,
-          mqtt: { username: created.id, topicPrefix: `${TOPIC_PREFIX}/${created.siteId}/${created.id}`, port: ctx.mqttPort() },
+          mqtt: {
+            username: created.id,
+            topicPrefix: `${TOPIC_PREFIX}/${created.siteId}/${created.id}`,
+            port: ctx.mqttPort(),
+          },
         });
       },
     );
@@ -79,7 +83,10 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     ] as const) {
       app.post(
         `/devices/:deviceId/${action}`,
-        { preHandler: operators, schema: { tags: ['devices'], params: deviceParams, response: { 200: device } } },
+        {
+          preHandler: operators,
+          schema: { tags: ['devices'], params: deviceParams, response: { 200: device } },
+        },
         async (request) => {
           const target = operable(request.user!, request.params.deviceId);
           const updated = await ctx.devices.setEnabled(target.id, enabled);
@@ -94,7 +101,11 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/devices/:deviceId/rotate-secret',
       {
         preHandler: operators,
-        schema: { tags: ['devices'], params: deviceParams, response: { 200: z.object({ device, secret: z.string() }) } },
+        schema: {
+          tags: ['devices'],
+          params: deviceParams,
+          response: { 200: z.object({ device, secret: z.string() }) },
+        },
       },
       async (request) => {
         const target = operable(request.user!, request.params.deviceId);

@@ -15,7 +15,10 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/sites',
-      { preHandler: anyone, schema: { tags: ['sites'], response: { 200: z.object({ sites: z.array(site) }) } } },
+      {
+        preHandler: anyone,
+        schema: { tags: ['sites'], response: { 200: z.object({ sites: z.array(site) }) } },
+      },
       async (request) => ({ sites: await ctx.sites.list(visibleSites(request.user!)) }),
     );
 
@@ -67,7 +70,9 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         preHandler: anyone,
         schema: {
           tags: ['live'],
-          response: { 200: z.object({ live: z.array(siteLive), staleAfterMs: z.number(), serverTime: z.number() }) },
+          response: {
+            200: z.object({ live: z.array(siteLive), staleAfterMs: z.number(), serverTime: z.number() }),
+          },
         },
       },
       async (request) => ({

@@ -33,7 +33,9 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       }
       if (q.siteId) assertSiteVisible(user, q.siteId);
       if (!q.siteId && !q.deviceId && visibleSites(user)) {
-        throw new HubError('VALIDATION', 'name a siteId or deviceId', [{ path: 'querystring.siteId', message: 'required' }]);
+        throw new HubError('VALIDATION', 'name a siteId or deviceId', [
+          { path: 'querystring.siteId', message: 'required' },
+        ]);
       }
     };
 
@@ -41,12 +43,19 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/range',
       {
         preHandler: anyone,
-        schema: { tags: ['telemetry'], querystring: rangeQuery, response: { 200: z.object({ points: z.array(rangePoint) }) } },
+        schema: {
+          tags: ['telemetry'],
+          querystring: rangeQuery,
+          response: { 200: z.object({ points: z.array(rangePoint) }) },
+        },
       },
       async (request) => {
         const q = request.query;
         scope(request.user!, q);
-        if (q.to <= q.from) throw new HubError('VALIDATION', '`to` must be after `from`', [{ path: 'querystring.to', message: 'must be after from' }]);
+        if (q.to <= q.from)
+          throw new HubError('VALIDATION', '`to` must be after `from`', [
+            { path: 'querystring.to', message: 'must be after from' },
+          ]);
         if ((q.to - q.from) / q.bucketMs > MAX_BUCKETS) {
           throw new HubError('RANGE_TOO_LARGE', `more than ${MAX_BUCKETS} buckets; use a larger bucketMs`);
         }
