@@ -71,7 +71,13 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(telemetryRoutes(ctx), { prefix: '/api/telemetry' });
 
   if (builtDashboardDir) {
-    await app.register(fastifyStatic, { root: builtDashboardDir, wildcard: false });
+    await app.register(fastifyStatic, {
+      root: builtDashboardDir,
+      wildcard: false,
+      // Asset names carry a content hash, so they never change; index.html must always be fresh.
+      setHeaders: (res, file) =>
+        res.setHeader('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+    });
     app.setNotFoundHandler((request, reply) =>
       request.url.startsWith('/api/') || request.method !== 'GET'
         ? reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` })

@@ -1,0 +1,115 @@
+import { io, type Socket } from 'socket.io-client';
+import { getCurrentScope, onScopeDispose, ref, shallowReactive } from 'vue';
+import type { Site, SiteLive } from '../../services/api/schemas.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../services/live/events.js';
+import { ApiRequestError, api } from './api.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
+
+/** How often `now` moves, so tiles turn stale and "x min ago" advances while no data arrives. */
+const TICK_MS = 5_000;
+/** Retry delay when the server refused the connection for a reason socket.io does not retry itself. */
+const RETRY_MS = 5_000;
+
+/**
+ * Live state of every site the user may see: the `snapshot` sent on each (re)connect replaces
+ * everything, then each `site` message replaces one site's SiteLive. Objects are replaced, never
+ * mutated, so the maps are shallowly reactive. Stops on scope dispose (component unmount).
+ */
+export function useLive(onUnauthenticated: () => void) {
+  const sites = shallowReactive(new Map<string, Site>());
+  const live = shallowReactive(new Map<string, SiteLive>());
+  const staleAfterMs = ref(Number.POSITIVE_INFINITY);
+  const state = ref<ConnectionState>('connecting');
+  /** True once the first snapshot arrived. */
+  const ready = ref(false);
+  /** Server clock estimate: local clock plus the offset seen in the last snapshot. */
+  const now = ref(Date.now());
+  let offset = 0;
+  let stopped = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let fetchingSites = false;
+
+  const tick = () => {
+    now.value = Date.now() + offset;
+  };
+  const timer = setInterval(tick, TICK_MS);
+  const onVisible = () => document.visibilityState === 'visible' && tick();
+  document.addEventListener('visibilitychange', onVisible);
+
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({
+    withCredentials: true,
+    autoConnect: false,
+  });
+
+  function unauthenticated() {
+    stop();
+    onUnauthenticated();
+  }
+
+  function retryLater() {
+    clearTimeout(retry);
+    retry = setTimeout(() => !stopped && socket.connect(), RETRY_MS);
+  }
+
+  /** A site we have live data for but no name: created after our snapshot. */
+  async function refreshSites() {
+    if (fetchingSites) return;
+    fetchingSites = true;
+    try {
+      for (const s of await api.sites()) sites.set(s.id, s);
+    } catch (err) {
+      if (err instanceof ApiRequestError && err.status === 401) unauthenticated();
+    } finally {
+      fetchingSites = false;
+    }
+  }
+
+  socket.on('connect', () => {
+    state.value = 'connected';
+  });
+  socket.on('snapshot', (s) => {
+    offset = s.serverTime - Date.now();
+    staleAfterMs.value = s.staleAfterMs;
+    sites.clear();
+    for (const site of s.sites) sites.set(site.id, site);
+    live.clear();
+    for (const l of s.live) live.set(l.siteId, l);
+    ready.value = true;
+    tick();
+  });
+  socket.on('site', (l) => {
+    live.set(l.siteId, l);
+    if (!sites.has(l.siteId)) void refreshSites();
+  });
+  socket.on('connect_error', (err) => {
+    if (err.message === 'UNAUTHENTICATED') return unauthenticated();
+    state.value = 'disconnected';
+    // Transport errors are retried by socket.io; a refusal by server middleware is not.
+    if (!socket.active) retryLater();
+  });
+  socket.on('disconnect', (reason) => {
+    if (stopped) return;
+    state.value = 'disconnected';
+    if (reason !== 'io server disconnect') return; // socket.io reconnects by itself
+    // The server closed us on purpose, e.g. the session ended: ask before reconnecting.
+    api.me().then(
+      (user) => (user ? socket.connect() : unauthenticated()),
+      () => retryLater(),
+    );
+  });
+
+  function stop() {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    clearTimeout(retry);
+    document.removeEventListener('visibilitychange', onVisible);
+    socket.disconnect();
+  }
+
+  socket.connect();
+  if (getCurrentScope()) onScopeDispose(stop);
+
+  return { sites, live, staleAfterMs, now, state, ready, stop };
+}

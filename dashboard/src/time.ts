@@ -1,0 +1,52 @@
+/** Every wall-clock time in the product is shown in the hub's zone, wherever the reader is. */
+export const TIME_ZONE = 'Asia/Shanghai';
+
+const cache = new Map<string, Intl.DateTimeFormat | Intl.RelativeTimeFormat>();
+
+function dtf(locale: string, kind: 'day' | 'time' | 'dateTime' | 'full'): Intl.DateTimeFormat {
+  const key = `${locale}|${kind}`;
+  let f = cache.get(key) as Intl.DateTimeFormat | undefined;
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions =
+      kind === 'day'
+        ? { year: 'numeric', month: '2-digit', day: '2-digit' }
+        : kind === 'time'
+          ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+          : kind === 'dateTime'
+            ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+            : { dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23' };
+    f = new Intl.DateTimeFormat(kind === 'day' ? 'en-CA' : locale, { ...opts, timeZone: TIME_ZONE });
+    cache.set(key, f);
+  }
+  return f;
+}
+
+function rtf(locale: string): Intl.RelativeTimeFormat {
+  const key = `${locale}|rel`;
+  let f = cache.get(key) as Intl.RelativeTimeFormat | undefined;
+  if (!f) {
+    f = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' });
+    cache.set(key, f);
+  }
+  return f;
+}
+
+/** Clock time, with the date too when `ts` is not on the same Shanghai calendar day as `now`. */
+export function formatClock(ts: number, now: number, locale: string): string {
+  const sameDay = dtf(locale, 'day').format(ts) === dtf(locale, 'day').format(now);
+  return dtf(locale, sameDay ? 'time' : 'dateTime').format(ts);
+}
+
+export function formatFull(ts: number, locale: string): string {
+  return dtf(locale, 'full').format(ts);
+}
+
+/** "3 min ago" style; null below a minute (and for device clocks running ahead) so callers say "just now". */
+export function formatAgo(ts: number, now: number, locale: string): string | null {
+  const sec = Math.floor((now - ts) / 1000);
+  if (sec < 60) return null;
+  const f = rtf(locale);
+  if (sec < 3600) return f.format(-Math.floor(sec / 60), 'minute');
+  if (sec < 86_400) return f.format(-Math.floor(sec / 3600), 'hour');
+  return f.format(-Math.floor(sec / 86_400), 'day');
+}

@@ -1,0 +1,67 @@
+import net from 'node:net';
+import path from 'node:path';
+import { startHub } from '../services/hub.js';
+import { demoDevices, demoSites } from './demo-fleet.js';
+import { provisionFleet } from './provision.js';
+import { runFleet } from './simulator/fleet.js';
+
+/**
+ * `npm run demo`: the hub on its embedded engines with a data directory of its own, plus a
+ * simulated fleet of 24 huts, so there is something to see straight away. Unlike `npm start` it
+ * takes free ports when the usual ones are busy.
+ */
+const DEMO_PASSWORD = process.env.HUB_ADMIN_PASSWORD || 'yizhan-demo';
+
+async function portOr0(preferred: number, host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(0));
+    probe.listen(preferred, host, () => probe.close(() => resolve(preferred)));
+  });
+}
+
+const httpPort = await portOr0(Number(process.env.HTTP_PORT ?? 8080), '0.0.0.0');
+const mqttPort = await portOr0(Number(process.env.MQTT_PORT ?? 1883), '0.0.0.0');
+const hub = await startHub({
+  HUB_DATA_DIR: process.env.HUB_DATA_DIR ?? path.resolve('.demo-data'),
+  HTTP_PORT: httpPort,
+  MQTT_PORT: mqttPort,
+  HUB_ADMIN_PASSWORD: DEMO_PASSWORD,
+  LOG_LEVEL: (process.env.LOG_LEVEL as 'warn' | undefined) ?? 'warn',
+});
+
+const sites = demoSites(24);
+const devices = await provisionFleet(hub.httpUrl, { username: 'admin', password: DEMO_PASSWORD }, sites, demoDevices, {
+  log: (line) => console.log(line),
+});
+const hours = new Map(sites.map((s) => [s.id, s]));
+const fleet = runFleet({
+  url: hub.mqttUrl,
+  devices: devices.map((d) => ({ ...d, seats: hours.get(d.siteId)?.seats, openingHours: hours.get(d.siteId)?.openingHours })),
+  intervalMs: 3000,
+  log: (line) => console.log(line),
+});
+
+console.log(`
+Yizhan Hub demo — ${sites.length} huts, ${devices.length} devices
+  dashboard  ${hub.httpUrl}   (log in as admin / ${DEMO_PASSWORD})
+  MQTT       ${hub.mqttUrl}   WebSocket ${hub.wsUrl}
+  API docs   ${hub.httpUrl}/docs
+  ${httpPort === 0 || mqttPort === 0 ? 'The usual ports were busy, so free ones were picked.\n  ' : ''}Ctrl-C stops.`);
+
+const status = setInterval(() => {
+  const s = fleet.stats();
+  console.log(`devices connected ${s.connected}/${s.devices}  sent ${s.sent}  acked ${s.acked}  buffered ${s.buffered}`);
+}, 30_000);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(status);
+    await fleet.stop();
+    await hub.close();
+    process.exit(0);
+  });
+}
