@@ -1,0 +1,414 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceKind } from '../devices/contract/index.js';
+import type { EventRow, ReadingRow, TelemetryStore } from '../services/telemetry/store.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+/** Splits one device reading into metric rows the way ingest does, booleans as 0/1. */
+function reading(
+  siteId: string,
+  deviceId: string,
+  kind: DeviceKind,
+  seq: number,
+  ts: number,
+  values: Record<string, number | boolean>,
+): ReadingRow[] {
+  return Object.entries(values).map(([metric, v]) => ({
+    siteId,
+    deviceId,
+    kind,
+    seq,
+    ts,
+    metric,
+    value: typeof v === 'boolean' ? Number(v) : v,
+  }));
+}
+
+function event(
+  siteId: string,
+  deviceId: string,
+  kind: DeviceKind,
+  seq: number,
+  ts: number,
+  type: string,
+  extra: Partial<Pick<EventRow, 'code' | 'item' | 'ok' | 'message'>> = {},
+): EventRow {
+  return { siteId, deviceId, kind, seq, ts, type, code: null, item: null, ok: null, message: null, ...extra };
+}
+
+/**
+ * The behaviour every TelemetryStore must have. `open` must give an empty store the first time and,
+ * when called again after close(), a store over the same data: the suite closes and reopens it to
+ * check that writes survive. Each test uses its own sites, devices and time window, so the tests
+ * share one store without seeing each other's rows. `cleanup` runs once at the end.
+ */
+export function telemetryStoreContract(
+  name: string,
+  open: () => Promise<TelemetryStore>,
+  cleanup?: () => Promise<void>,
+) {
+  describe(`TelemetryStore contract: ${name}`, () => {
+    let store: TelemetryStore;
+
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await cleanup?.();
+    });
+
+    it('is healthy and takes an empty batch', async () => {
+      await expect(store.check()).resolves.toBeUndefined();
+      await expect(store.write({ readings: [], events: [] })).resolves.toEqual({ readings: 0, events: 0 });
+    });
+
+    describe('range', () => {
+      const site = 'fanghuali-n1';
+      const dev = 'fanghuali-n1-env';
+      const t0 = Date.UTC(2025, 6, 1, 8, 0, 0);
+      const q = 15 * MIN;
+      const base = { siteId: site, metric: 'temperature_c', from: t0, to: t0 + 3 * q, bucketMs: q } as const;
+
+      beforeAll(async () => {
+        // Written out of time order so 'last' cannot be mistaken for "inserted last" or "highest".
+        const rows = [
+          reading(site, dev, 'environment_sensor', 103, t0 + q - 1, {
+            temperature_c: 22.0,
+            humidity_pct: 60,
+          }),
+          reading(site, dev, 'environment_sensor', 101, t0 + 1 * MIN, {
+            temperature_c: 21.5,
+            humidity_pct: 61,
+          }),
+          reading(site, dev, 'environment_sensor', 102, t0 + 7 * MIN, {
+            temperature_c: 23.0,
+            humidity_pct: 62,
+          }),
+          // Second bucket left empty on purpose.
+          reading(site, dev, 'environment_sensor', 105, t0 + 2 * q + 10 * MIN, { temperature_c: 24.5 }),
+          reading(site, dev, 'environment_sensor', 104, t0 + 2 * q, { temperature_c: 25.5 }),
+          // Outside [from, to): one millisecond early and exactly at `to`.
+          reading(site, dev, 'environment_sensor', 100, t0 - 1, { temperature_c: -10 }),
+          reading(site, dev, 'environment_sensor', 106, t0 + 3 * q, { temperature_c: 60 }),
+        ].flat();
+        await expect(store.write({ readings: rows, events: [] })).resolves.toEqual({
+          readings: 10,
+          events: 0,
+        });
+      });
+
+      it.each([
+        ['avg', [(21.5 + 23 + 22) / 3, null, 25]],
+        ['min', [21.5, null, 24.5]],
+        ['max', [23, null, 25.5]],
+        ['sum', [66.5, null, 50]],
+        ['count', [3, null, 2]],
+        ['last', [22, null, 24.5]],
+      ] as const)('aggregates %s per bucket with empty buckets as null/0', async (agg, values) => {
+        const points = await store.range({ ...base, agg });
+        expect(points.map((p) => p.t)).toEqual([t0, t0 + q, t0 + 2 * q]);
+        expect(points.map((p) => p.count)).toEqual([3, 0, 2]);
+        points.forEach((p, i) => {
+          const want = values[i];
+          if (want === null || want === undefined) expect(p.value).toBeNull();
+          else expect(p.value).toBeCloseTo(want, 9);
+        });
+      });
+
+      it('aligns buckets to the epoch, not to `from`, and counts only [from, to)', async () => {
+        const points = await store.range({
+          ...base,
+          from: t0 + 5 * MIN,
+          to: t0 + 2 * q + 10 * MIN,
+          agg: 'avg',
+        });
+        expect(points).toEqual([
+          { t: t0, value: 22.5, count: 2 },
+          { t: t0 + q, value: null, count: 0 },
+          { t: t0 + 2 * q, value: 25.5, count: 1 },
+        ]);
+
+        // 7 minutes does not divide an hour, so epoch alignment and `from` alignment differ here.
+        const seven = 7 * MIN;
+        const first = Math.floor(t0 / seven) * seven;
+        expect(first).not.toBe(t0);
+        const odd = await store.range({ ...base, bucketMs: seven, agg: 'count' });
+        expect(odd.map((p) => p.t)).toEqual(
+          Array.from({ length: Math.ceil((t0 + 3 * q - first) / seven) }, (_, i) => first + i * seven),
+        );
+        expect(odd.reduce((n, p) => n + p.count, 0)).toBe(5);
+        expect(odd[0]).toEqual({ t: first, value: 1, count: 1 });
+      });
+
+      it('keeps metrics apart', async () => {
+        const points = await store.range({ ...base, metric: 'humidity_pct', agg: 'avg' });
+        expect(points).toEqual([
+          { t: t0, value: 61, count: 3 },
+          { t: t0 + q, value: null, count: 0 },
+          { t: t0 + 2 * q, value: null, count: 0 },
+        ]);
+      });
+
+      it('returns nothing for an empty interval and refuses more than 10,000 buckets', async () => {
+        await expect(store.range({ ...base, to: t0, agg: 'avg' })).resolves.toEqual([]);
+        const max = await store.range({ ...base, to: t0 + 10_000 * 1000, bucketMs: 1000, agg: 'count' });
+        expect(max).toHaveLength(10_000);
+        await expect(
+          store.range({ ...base, to: t0 + 10_001 * 1000, bucketMs: 1000, agg: 'count' }),
+        ).rejects.toMatchObject({ code: 'RANGE_TOO_LARGE' });
+      });
+    });
+
+    it('filters range by siteId and deviceId', async () => {
+      const t = Date.UTC(2025, 6, 2, 9, 0, 0);
+      const rows = [
+        reading('xiangmi-e3', 'xiangmi-e3-occ-front', 'occupancy_counter', 1, t + MIN, { occupancy: 4 }),
+        reading('xiangmi-e3', 'xiangmi-e3-occ-back', 'occupancy_counter', 1, t + 2 * MIN, { occupancy: 6 }),
+        reading('lianhua-w4', 'lianhua-w4-occ', 'occupancy_counter', 1, t + 3 * MIN, { occupancy: 7 }),
+        reading('lianhua-w4', 'lianhua-w4-env', 'environment_sensor', 1, t + 3 * MIN, { temperature_c: 30 }),
+      ].flat();
+      await store.write({ readings: rows, events: [] });
+      const spec = { metric: 'occupancy', from: t, to: t + HOUR, bucketMs: HOUR, agg: 'sum' } as const;
+      const one = async (filter: { siteId?: string; deviceId?: string }) => {
+        const [p, ...rest] = await store.range({ ...spec, ...filter });
+        expect(rest).toEqual([]);
+        return p;
+      };
+      expect(await one({})).toEqual({ t, value: 17, count: 3 });
+      expect(await one({ siteId: 'xiangmi-e3' })).toEqual({ t, value: 10, count: 2 });
+      expect(await one({ siteId: 'lianhua-w4' })).toEqual({ t, value: 7, count: 1 });
+      expect(await one({ deviceId: 'xiangmi-e3-occ-back' })).toEqual({ t, value: 6, count: 1 });
+      expect(await one({ siteId: 'xiangmi-e3', deviceId: 'xiangmi-e3-occ-front' })).toEqual({
+        t,
+        value: 4,
+        count: 1,
+      });
+      expect(await one({ siteId: 'lianhua-w4', deviceId: 'xiangmi-e3-occ-front' })).toEqual({
+        t,
+        value: null,
+        count: 0,
+      });
+    });
+
+    it('stores a resent (device, seq, metric) once, within a batch and across batches', async () => {
+      const site = 'jinqiao-s2';
+      const dev = 'jinqiao-s2-occ';
+      const t = Date.UTC(2025, 6, 3, 10, 0, 0);
+      const readings = [1, 2, 3, 4, 5].flatMap((seq) =>
+        reading(site, dev, 'occupancy_counter', seq, t + seq * MIN, { occupancy: seq * 2 }),
+      );
+      const events = [event(site, dev, 'occupancy_counter', 6, t + 6 * MIN, 'reboot')];
+      // A flaky link repeats messages inside one batch too.
+      const first = { readings: [...readings, readings[2]!, readings[2]!], events: [...events, events[0]!] };
+      await expect(store.write(first)).resolves.toEqual({ readings: 5, events: 1 });
+      await expect(store.write({ readings, events })).resolves.toEqual({ readings: 0, events: 0 });
+      // Part old, part new: only the new one counts.
+      const next = reading(site, dev, 'occupancy_counter', 7, t + 7 * MIN, { occupancy: 1 });
+      await expect(store.write({ readings: [readings[0]!, ...next], events: [] })).resolves.toEqual({
+        readings: 1,
+        events: 0,
+      });
+
+      const [p] = await store.range({
+        deviceId: dev,
+        metric: 'occupancy',
+        from: t,
+        to: t + HOUR,
+        bucketMs: HOUR,
+        agg: 'sum',
+      });
+      expect(p).toEqual({ t, value: 2 + 4 + 6 + 8 + 10 + 1, count: 6 });
+      const evs = await store.events({ deviceId: dev, from: t, to: t + HOUR, limit: 10 });
+      expect(evs).toEqual(events);
+    });
+
+    it('latest() gives the newest value per metric even when older data arrives later', async () => {
+      const site = 'fanghuali-n1';
+      const ac = 'fanghuali-n1-ac';
+      const water = 'fanghuali-n1-water';
+      const t = Date.UTC(2025, 6, 4, 14, 0, 0);
+      await store.write({
+        readings: [
+          ...reading(site, ac, 'air_conditioner', 20, t + 10 * MIN, { on: false, setpoint_c: 24 }),
+          ...reading(site, water, 'water_dispenser', 5, t, { on: true, water_level_pct: 250 / 3 }),
+        ],
+        events: [],
+      });
+      // Delivered late from the device's buffer: older timestamp, and it is the only one with power_w.
+      // Its values are the larger ones, so picking by value instead of by time would show.
+      await store.write({
+        readings: reading(site, ac, 'air_conditioner', 19, t + 9 * MIN, {
+          on: true,
+          power_w: 900,
+          setpoint_c: 26,
+        }),
+        events: [],
+      });
+
+      const byKey = (rows: Awaited<ReturnType<TelemetryStore['latest']>>) =>
+        [...rows].sort((a, b) => `${a.deviceId}/${a.metric}`.localeCompare(`${b.deviceId}/${b.metric}`));
+      expect(byKey(await store.latest([ac]))).toEqual([
+        { deviceId: ac, metric: 'on', ts: t + 10 * MIN, value: 0 },
+        { deviceId: ac, metric: 'power_w', ts: t + 9 * MIN, value: 900 },
+        { deviceId: ac, metric: 'setpoint_c', ts: t + 10 * MIN, value: 24 },
+      ]);
+      expect(byKey(await store.latest([ac, water])).map((x) => `${x.deviceId}/${x.metric}`)).toEqual([
+        `${ac}/on`,
+        `${ac}/power_w`,
+        `${ac}/setpoint_c`,
+        `${water}/on`,
+        `${water}/water_level_pct`,
+      ]);
+      const all = await store.latest();
+      // Values come back bit for bit, not rounded on the way in or out.
+      expect(all).toContainEqual({ deviceId: water, metric: 'water_level_pct', ts: t, value: 250 / 3 });
+      expect(all).toContainEqual({ deviceId: ac, metric: 'setpoint_c', ts: t + 10 * MIN, value: 24 });
+      expect(all.filter((x) => x.deviceId === ac)).toHaveLength(3);
+      await expect(store.latest([])).resolves.toEqual([]);
+      await expect(store.latest(['nobody-here-occ'])).resolves.toEqual([]);
+    });
+
+    it('events(): newest first, filtered by site, device, type and [from, to), deduplicated', async () => {
+      const t = Date.UTC(2025, 6, 5, 18, 0, 0);
+      const n1 = 'fanghuali-n1';
+      const cab = 'fanghuali-n1-cab';
+      const door = 'fanghuali-n1-door';
+      const ac = 'fanghuali-n1-ac';
+      const e = {
+        borrowed: event(n1, cab, 'lending_cabinet', 1, t, 'item_borrowed', { item: 'umbrella' }),
+        opened: event(n1, door, 'door_sensor', 1, t + 2 * MIN, 'door_opened'),
+        reboot: event('jinqiao-s2', 'jinqiao-s2-occ', 'occupancy_counter', 40, t + 2.5 * MIN, 'reboot'),
+        returned: event(n1, cab, 'lending_cabinet', 2, t + 3 * MIN, 'item_returned', { item: 'raincoat' }),
+        closed: event(n1, door, 'door_sensor', 2, t + 4 * MIN, 'door_closed'),
+        fault: event(n1, cab, 'lending_cabinet', 3, t + 5 * MIN, 'fault', {
+          code: 'E42',
+          message: '锁舌卡住 "lock jammed" \\ bay 3',
+        }),
+        // The largest seq the device contract allows.
+        cmd: event(n1, ac, 'air_conditioner', Number.MAX_SAFE_INTEGER, t + 6 * MIN, 'cmd_result', {
+          code: 'cmd-7',
+          ok: false,
+        }),
+        atTo: event(n1, door, 'door_sensor', 3, t + 10 * MIN, 'door_opened'),
+      };
+      const batch = [e.opened, e.fault, e.borrowed, e.cmd, e.closed, e.opened, e.reboot, e.returned, e.atTo];
+      await expect(store.write({ readings: [], events: batch })).resolves.toEqual({ readings: 0, events: 8 });
+      await expect(store.write({ readings: [], events: [e.fault, e.borrowed] })).resolves.toEqual({
+        readings: 0,
+        events: 0,
+      });
+
+      const window = { from: t, to: t + 10 * MIN, limit: 100 };
+      expect(await store.events(window)).toEqual([
+        e.cmd,
+        e.fault,
+        e.closed,
+        e.returned,
+        e.reboot,
+        e.opened,
+        e.borrowed,
+      ]);
+      expect(await store.events({ ...window, siteId: n1 })).toEqual([
+        e.cmd,
+        e.fault,
+        e.closed,
+        e.returned,
+        e.opened,
+        e.borrowed,
+      ]);
+      expect(await store.events({ ...window, deviceId: door })).toEqual([e.closed, e.opened]);
+      expect(await store.events({ ...window, type: 'fault' })).toEqual([e.fault]);
+      expect(await store.events({ ...window, siteId: 'jinqiao-s2', type: 'fault' })).toEqual([]);
+      expect(await store.events({ ...window, limit: 2 })).toEqual([e.cmd, e.fault]);
+      expect(await store.events({ ...window, from: t + 2 * MIN, to: t + 4 * MIN })).toEqual([
+        e.returned,
+        e.reboot,
+        e.opened,
+      ]);
+      expect(await store.events({ ...window, deviceId: door, to: t + 11 * MIN })).toEqual([
+        e.atTo,
+        e.closed,
+        e.opened,
+      ]);
+    });
+
+    it('writes a 20,000-row batch', { timeout: 60_000 }, async () => {
+      const site = 'shennan-c5';
+      const t = Date.UTC(2025, 6, 6, 0, 0, 0);
+      const devices = Array.from(
+        { length: 50 },
+        (_, i) => `shennan-c5-env-${String(i + 1).padStart(2, '0')}`,
+      );
+      // 50 devices x 200 minutes x 2 metrics: a hut that was offline catching up in one go.
+      const rows = devices.flatMap((dev, d) =>
+        Array.from({ length: 200 }, (_, m) =>
+          reading(site, dev, 'environment_sensor', m + 1, t + m * MIN, {
+            temperature_c: 20 + (d % 10),
+            humidity_pct: 50 + (m % 7),
+          }),
+        ).flat(),
+      );
+      expect(rows).toHaveLength(20_000);
+      await expect(store.write({ readings: rows, events: [] })).resolves.toEqual({
+        readings: 20_000,
+        events: 0,
+      });
+      await expect(store.write({ readings: rows, events: [] })).resolves.toEqual({ readings: 0, events: 0 });
+
+      const points = await store.range({
+        siteId: site,
+        metric: 'temperature_c',
+        from: t,
+        to: t + 4 * HOUR,
+        bucketMs: HOUR,
+        agg: 'avg',
+      });
+      expect(points.map((p) => p.count)).toEqual([50 * 60, 50 * 60, 50 * 60, 50 * 20]);
+      for (const p of points) expect(p.value).toBeCloseTo(24.5, 9);
+      const latest = await store.latest([devices[49]!]);
+      expect(latest).toContainEqual({
+        deviceId: devices[49],
+        metric: 'humidity_pct',
+        ts: t + 199 * MIN,
+        value: 50 + (199 % 7),
+      });
+    });
+
+    it('keeps data across close() and reopen', async () => {
+      const site = 'baoan-n6';
+      const dev = 'baoan-n6-mw';
+      const t = Date.UTC(2025, 6, 7, 12, 0, 0);
+      const readings = [
+        ...reading(site, dev, 'microwave', 1, t, { on: true, power_w: 1150 }),
+        ...reading(site, dev, 'microwave', 2, t + MIN, { on: false, power_w: 0 }),
+      ];
+      const events = [event(site, dev, 'microwave', 3, t + 2 * MIN, 'fault', { code: 'MAG-OVERHEAT' })];
+      await store.write({ readings, events });
+      await store.close();
+      await store.close();
+
+      store = await open();
+      await expect(store.check()).resolves.toBeUndefined();
+      expect(await store.latest([dev])).toEqual(
+        expect.arrayContaining([
+          { deviceId: dev, metric: 'on', ts: t + MIN, value: 0 },
+          { deviceId: dev, metric: 'power_w', ts: t + MIN, value: 0 },
+        ]),
+      );
+      const [p] = await store.range({
+        deviceId: dev,
+        metric: 'power_w',
+        from: t,
+        to: t + HOUR,
+        bucketMs: HOUR,
+        agg: 'max',
+      });
+      expect(p).toEqual({ t, value: 1150, count: 2 });
+      expect(await store.events({ siteId: site, from: t, to: t + HOUR, limit: 10 })).toEqual(events);
+      // What was stored before the reopen still counts as already stored.
+      await expect(store.write({ readings, events })).resolves.toEqual({ readings: 0, events: 0 });
+    });
+  });
+}
