@@ -31,13 +31,23 @@ const hub = await startHub({
 });
 
 const sites = demoSites(24);
-const devices = await provisionFleet(hub.httpUrl, { username: 'admin', password: DEMO_PASSWORD }, sites, demoDevices, {
-  log: (line) => console.log(line),
-});
+const devices = await provisionFleet(
+  hub.httpUrl,
+  { username: 'admin', password: DEMO_PASSWORD },
+  sites,
+  demoDevices,
+  {
+    log: (line) => console.log(line),
+  },
+);
 const hours = new Map(sites.map((s) => [s.id, s]));
 const fleet = runFleet({
   url: hub.mqttUrl,
-  devices: devices.map((d) => ({ ...d, seats: hours.get(d.siteId)?.seats, openingHours: hours.get(d.siteId)?.openingHours })),
+  devices: devices.map((d) => ({
+    ...d,
+    seats: hours.get(d.siteId)?.seats,
+    openingHours: hours.get(d.siteId)?.openingHours,
+  })),
   intervalMs: 3000,
   log: (line) => console.log(line),
 });
@@ -51,7 +61,9 @@ Yizhan Hub demo — ${sites.length} huts, ${devices.length} devices
 
 const status = setInterval(() => {
   const s = fleet.stats();
-  console.log(`devices connected ${s.connected}/${s.devices}  sent ${s.sent}  acked ${s.acked}  buffered ${s.buffered}`);
+  console.log(
+    `devices connected ${s.connected}/${s.devices}  sent ${s.sent}  acked ${s.acked}  buffered ${s.buffered}`,
+  );
 }, 30_000);
 
 let stopping = false;

@@ -104,7 +104,7 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
 
   it("refuses a publish to another device's topic, stores nothing and counts it", async () => {
     const intruder = await connectDevice(hub.mqttUrl, occ.device.id, occ.secret, { clientId: 'intruder' });
-    const closed = new Promise((resolve) => intruder.once('close', resolve));
+    const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
     const ts = Date.now() - 5 * HOUR;
     intruder.publish(
       topicFor('fanghuali-n1', env.device.id, 'telemetry'),

@@ -76,7 +76,10 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
       wildcard: false,
       // Asset names carry a content hash, so they never change; index.html must always be fresh.
       setHeaders: (res, file) =>
-        res.setHeader('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+        res.setHeader(
+          'cache-control',
+          file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+        ),
     });
     app.setNotFoundHandler((request, reply) =>
       request.url.startsWith('/api/') || request.method !== 'GET'
