@@ -9,8 +9,12 @@ export const errorCodes = {
   NOT_FOUND: 404,
   SITE_NOT_FOUND: 404,
   DEVICE_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
   SITE_EXISTS: 409,
   DEVICE_EXISTS: 409,
+  USER_EXISTS: 409,
+  /** An admin may not delete or demote themself: someone must be left who can manage users. */
+  CANNOT_CHANGE_SELF: 409,
   RANGE_TOO_LARGE: 400,
   STORE_UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -24,7 +24,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/api/stats',
       {
         preHandler: requireUser(ctx.users),
-        schema: { tags: ['health'], querystring: z.object({ reset: z.coerce.boolean().default(false) }) },
+        schema: { tags: ['health'], querystring: z.object({ reset: z.enum(['true', 'false']).optional() }) },
       },
       async (request) => {
         const stats = {
@@ -34,7 +34,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
           uptimeS: Math.round(process.uptime()),
           eventLoopDelayMs: { max: loop.max / 1e6, p99: loop.percentile(99) / 1e6 },
         };
-        if (request.query.reset) loop.reset();
+        if (request.query.reset === 'true') loop.reset();
         return stats;
       },
     );
