@@ -8,9 +8,12 @@ import type { IngestErrorCode } from '../services/errors.js';
 import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
 import { maySubscribe, publishChannel } from './acl.js';
 import { authenticateDevice } from './authenticate.js';
+import { guardPacketSize } from './packet-guard.js';
 
 export interface BrokerHooks {
   devices: DeviceRepo;
+  /** Largest MQTT packet accepted; the connection is cut as soon as a header announces more. */
+  maxPacketBytes: number;
   /** Checks and stores one accepted publish; resolves once it is durable (then the PUBACK goes). */
   ingest(
     device: DeviceRecord,
@@ -22,8 +25,16 @@ export interface BrokerHooks {
   disconnected(device: DeviceRecord): void;
 }
 
+/** Refusals that happen before a device is known, so they cannot be counted per device. */
+export interface BrokerStats {
+  connectRefused: number;
+  protocolErrors: number;
+  packetsTooLarge: number;
+}
+
 export interface Broker {
   aedes: Aedes;
+  stats: BrokerStats;
   listen(port: number, host: string): Promise<number>;
   /** MQTT over WebSocket on the HTTP server's `/mqtt` path. */
   attachWebSocket(server: HttpServer): void;
@@ -38,6 +49,7 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
   // connection, so only the newest one may mark it offline.
   const deviceOf = new WeakMap<Client, DeviceRecord>();
   const current = new Map<string, Client>();
+  const stats: BrokerStats = { connectRefused: 0, protocolErrors: 0, packetsTooLarge: 0 };
 
   const aedes = await Aedes.createBroker({
     drainTimeout: 30_000,
@@ -47,7 +59,10 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
           deviceOf.set(client, device);
           done(null, true);
         },
-        (err) => done(err, false),
+        (err) => {
+          stats.connectRefused += 1;
+          done(err, false);
+        },
       );
     },
     authorizePublish(client, packet, done) {
@@ -75,6 +90,17 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     current.set(device.id, client);
     hooks.connected(device);
   });
+  // Garbage bytes, truncated packets, wildcards in a publish topic: aedes closes the connection.
+  aedes.on('connectionError', () => {
+    stats.protocolErrors += 1;
+  });
+  aedes.on('clientError', (client, err) => {
+    if (!/may not publish/.test(err.message)) stats.protocolErrors += 1;
+    const device = deviceOf.get(client);
+    if (device && /not allowed in PUBLISH|too many levels/.test(err.message)) {
+      hooks.refused(device.id, 'TOPIC_NOT_ALLOWED', err.message);
+    }
+  });
   aedes.on('clientDisconnect', (client) => {
     const device = deviceOf.get(client);
     if (!device || current.get(device.id) !== client) return;
@@ -82,11 +108,20 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     hooks.disconnected(device);
   });
 
-  const tcp = net.createServer((socket) => aedes.handle(socket));
-  const wss = new WebSocketServer({ noServer: true });
+  const tcp = net.createServer((socket) => {
+    const client = aedes.handle(socket);
+    guardPacketSize(socket, hooks.maxPacketBytes, (announced) => {
+      stats.packetsTooLarge += 1;
+      const device = deviceOf.get(client);
+      if (device) hooks.refused(device.id, 'PACKET_TOO_LARGE', `packet of ${announced} bytes announced`);
+    });
+  });
+  // ws refuses larger frames itself (close code 1009).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: hooks.maxPacketBytes });
 
   return {
     aedes,
+    stats,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         tcp.once('error', reject);

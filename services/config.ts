@@ -28,7 +28,17 @@ export const configSchema = z.object({
     .min(10)
     .default(300)
     .describe('a site with no data for this long is stale'),
-  MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(32_768),
+  MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(1_048_576)
+    .default(32_768)
+    .describe('larger MQTT payloads are refused; a packet announcing much more is cut off unread'),
+  DEVICE_RATE_PER_S: z.coerce.number().min(0.1).default(20).describe('messages a second one device may send on average'),
+  DEVICE_RATE_BURST: z.coerce.number().int().min(1).default(200).describe('messages one device may send in a burst'),
+  MAX_CLOCK_SKEW_S: z.coerce.number().int().min(0).default(600).describe('how far ahead of the hub a device clock may be'),
+  MAX_READING_AGE_D: z.coerce.number().min(0.01).default(30).describe('readings older than this many days are refused'),
   SESSION_TTL_H: z.coerce.number().int().min(1).default(12),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -46,9 +46,11 @@ export class HubError extends Error {
 export const ingestErrorCodes = [
   'TOPIC_NOT_ALLOWED',
   'SUBSCRIBE_NOT_ALLOWED',
+  'PACKET_TOO_LARGE',
   'PAYLOAD_TOO_LARGE',
   'PAYLOAD_NOT_JSON',
   'PAYLOAD_INVALID',
+  'RATE_LIMITED',
   'STORE_FAILED',
 ] as const;
 export type IngestErrorCode = (typeof ingestErrorCodes)[number];

@@ -5,6 +5,7 @@ import { randomToken } from './auth/passwords.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { Ingest } from './ingest/ingest.js';
+import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
 import { attachLiveSocket } from './live/socket.js';
 import { openStateDb } from './state/db.js';
@@ -46,12 +47,22 @@ export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
   live.seed(await telemetry.latest());
 
   const commit = new GroupCommit(telemetry);
-  const ingest = new Ingest(commit, live, ingestErrors, {
-    maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
-    maxFutureMs: 10 * 60_000,
-  });
+  const ingest = new Ingest(
+    commit,
+    live,
+    ingestErrors,
+    {
+      maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+      maxFutureMs: config.MAX_CLOCK_SKEW_S * 1000,
+      maxAgeMs: config.MAX_READING_AGE_D * 86_400_000,
+    },
+    new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST),
+  );
   const broker = await createBroker({
     devices,
+    // Twice the payload limit: a somewhat large payload is refused and counted with the connection
+    // kept; a packet beyond this is cut off before it is buffered.
+    maxPacketBytes: 2 * config.MAX_PAYLOAD_BYTES + 1024,
     ingest: (device, channel, packet) => ingest.handle(device, channel, packet),
     refused: (deviceId, code, message) => ingestErrors.record(deviceId, code, message),
     connected: (device) => live.setOnline(device, true),

@@ -5,6 +5,7 @@ import type { DeviceRecord } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { EventRow, ReadingRow } from '../telemetry/store.js';
 import type { GroupCommit } from './group-commit.js';
+import type { DeviceRateLimit } from './rate-limit.js';
 import { checkPayload, type Limits } from './validate.js';
 
 export interface IngestStats {
@@ -30,6 +31,7 @@ export class Ingest {
     private readonly live: LiveState,
     private readonly errors: IngestErrorLog,
     private readonly limits: Limits,
+    private readonly rateLimit: DeviceRateLimit,
   ) {}
 
   async handle(
@@ -38,7 +40,9 @@ export class Ingest {
     packet: PublishPacket,
   ): Promise<void> {
     this.stats.messages += 1;
-    const checked = checkPayload(device, channel, packet.payload as Buffer, this.limits);
+    const checked = this.rateLimit.take(device.id)
+      ? checkPayload(device, channel, packet.payload as Buffer, this.limits)
+      : ({ ok: false, code: 'RATE_LIMITED', message: 'more messages than the device rate limit allows' } as const);
     if (!checked.ok) {
       this.stats.refused += 1;
       this.errors.record(device.id, checked.code, checked.message);

@@ -20,6 +20,11 @@ export interface Limits {
   maxPayloadBytes: number;
   /** How far ahead of the hub's clock a device timestamp may be; device clocks drift. */
   maxFutureMs: number;
+  /**
+   * How old a reading may be: a device buffers through outages, but one that lost its clock
+   * reports 1970, and that must not land in a planner's trend charts.
+   */
+  maxAgeMs: number;
 }
 
 /** Parses and checks one publish against the device contract for the device's kind. */
@@ -46,13 +51,13 @@ export function checkPayload(
   if (channel === 'telemetry') {
     const r = telemetrySchemas[device.kind].safeParse(json);
     if (!r.success) return invalid(r.error);
-    const late = r.data.readings.find((x) => x.ts > now + limits.maxFutureMs);
-    return late ? future(late.ts, now) : { ok: true, channel, readings: r.data.readings };
+    const bad = outsideWindow(r.data.readings, limits, now);
+    return bad ?? { ok: true, channel, readings: r.data.readings };
   }
   const r = eventBatchSchemas[device.kind].safeParse(json);
   if (!r.success) return invalid(r.error);
-  const late = r.data.events.find((x) => x.ts > now + limits.maxFutureMs);
-  return late ? future(late.ts, now) : { ok: true, channel, events: r.data.events };
+  const bad = outsideWindow(r.data.events, limits, now);
+  return bad ?? { ok: true, channel, events: r.data.events };
 }
 
 function fail(code: IngestErrorCode, message: string): Checked {
@@ -67,6 +72,14 @@ function invalid(error: z.ZodError): Checked {
   return fail('PAYLOAD_INVALID', first);
 }
 
-function future(ts: number, now: number): Checked {
-  return fail('PAYLOAD_INVALID', `timestamp ${ts} is ${Math.round((ts - now) / 1000)} s in the future`);
+function outsideWindow(items: { ts: number }[], limits: Limits, now: number): Checked | undefined {
+  for (const { ts } of items) {
+    if (ts > now + limits.maxFutureMs) {
+      return fail('PAYLOAD_INVALID', `timestamp ${ts} is ${Math.round((ts - now) / 1000)} s in the future`);
+    }
+    if (ts < now - limits.maxAgeMs) {
+      return fail('PAYLOAD_INVALID', `timestamp ${ts} is ${Math.round((now - ts) / 86_400_000)} days old`);
+    }
+  }
+  return undefined;
 }

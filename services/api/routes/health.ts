@@ -29,6 +29,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       async (request) => {
         const stats = {
           ingest: ctx.ingest.stats,
+          broker: ctx.broker.stats,
           connectedDevices: ctx.broker.aedes.connectedClients,
           rssBytes: process.memoryUsage().rss,
           uptimeS: Math.round(process.uptime()),
