@@ -1,30 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApiClient } from './helpers/hub.js';
+import { ApiClient, eventually } from './helpers/hub.js';
+import { startHubProcess } from './helpers/hub-process.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-
-function startMain(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function collect(child: ChildProcess) {
-  const out = { stdout: '', stderr: '' };
-  child.stdout?.on('data', (d) => (out.stdout += d));
-  child.stderr?.on('data', (d) => (out.stderr += d));
-  return out;
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+const startMain = (env: Record<string, string>) => startHubProcess(env);
 
 describe('npm start', () => {
   const dirs: string[] = [];
@@ -41,9 +23,9 @@ describe('npm start', () => {
     const holder = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => holder.once('listening', r));
     const port = (holder.address() as net.AddressInfo).port;
-    const child = startMain({ HUB_DATA_DIR: await tmp(), MQTT_PORT: String(port), HTTP_PORT: '0' });
-    const out = collect(child);
-    expect(await exited(child)).toBe(1);
+    const hub = startMain({ HUB_DATA_DIR: await tmp(), MQTT_PORT: String(port), HTTP_PORT: '0' });
+    const out = hub.output;
+    expect(await hub.exited).toBe(1);
     holder.close();
     const lines = out.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -52,25 +34,17 @@ describe('npm start', () => {
   });
 
   it('creates an admin with a one-time password on first start and stops cleanly on SIGTERM', async () => {
-    const child = startMain({
+    const hub = startMain({
       HUB_DATA_DIR: await tmp(),
       MQTT_PORT: '0',
       HTTP_PORT: '0',
       HUB_ADMIN_PASSWORD: '',
     });
-    const out = collect(child);
-    const started = await new Promise<string>((resolve, reject) => {
-      child.stdout?.on(
-        'data',
-        () => /password (\S+)/.test(out.stdout) && /dashboard (\S+)/.test(out.stdout) && resolve(out.stdout),
-      );
-      child.once('exit', () => reject(new Error(`exited early: ${out.stderr}`)));
-    });
-    const password = /password (\S+)/.exec(started)![1]!;
-    const url = /dashboard (\S+)/.exec(started)![1]!;
+    const url = await hub.started;
+    const password = await eventually(() => /password (\S+)/.exec(hub.output.stdout)?.[1]);
     const api = new ApiClient(url);
     expect((await api.login('admin', password)).status).toBe(200);
-    child.kill('SIGTERM');
-    expect(await exited(child)).toBe(0);
+    hub.child.kill('SIGTERM');
+    expect(await hub.exited).toBe(0);
   });
 });
