@@ -3,11 +3,12 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { type Command, topicFor } from '../devices/contract/index.js';
+import type { Command } from '../devices/contract/index.js';
 import type { IngestErrorCode } from '../services/errors.js';
 import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
 import { maySubscribe, publishChannel } from './acl.js';
 import { authenticateDevice } from './authenticate.js';
+import { CommandOutbox } from './commands.js';
 import { guardPacketSize } from './packet-guard.js';
 
 export interface BrokerHooks {
@@ -41,6 +42,8 @@ export interface Broker {
   sendCommand(device: DeviceRecord, command: Command): Promise<void>;
   /** Drops a device's live connection, e.g. after it was disabled or its secret rotated. */
   disconnect(deviceId: string): void;
+  /** Takes no new connections; the ones open stay until close(). */
+  stopAccepting(): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +111,7 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     hooks.disconnected(device);
   });
 
+  const outbox = new CommandOutbox(aedes);
   const tcp = net.createServer((socket) => {
     const client = aedes.handle(socket);
     guardPacketSize(socket, hooks.maxPacketBytes, (announced) => {
@@ -116,6 +120,7 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
       if (device) hooks.refused(device.id, 'PACKET_TOO_LARGE', `packet of ${announced} bytes announced`);
     });
   });
+  let accepting = true;
   // ws refuses larger frames itself (close code 1009).
   const wss = new WebSocketServer({ noServer: true, maxPayload: hooks.maxPacketBytes });
 
@@ -133,30 +138,23 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     attachWebSocket(server) {
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') return;
+        if (!accepting) return void socket.destroy();
         wss.handleUpgrade(req, socket, head, (ws) => aedes.handle(createWebSocketStream(ws), req));
       });
     },
-    sendCommand: (device, command) =>
-      new Promise((resolve, reject) =>
-        aedes.publish(
-          {
-            cmd: 'publish',
-            topic: topicFor(device.siteId, device.id, 'cmd'),
-            payload: Buffer.from(JSON.stringify(command)),
-            qos: 1,
-            retain: false,
-            dup: false,
-          },
-          (err) => (err ? reject(err) : resolve()),
-        ),
-      ),
+    sendCommand: (device, command) => outbox.send(device, command),
     disconnect(deviceId) {
       current.get(deviceId)?.close();
     },
+    stopAccepting() {
+      accepting = false;
+      tcp.close();
+    },
     async close() {
+      accepting = false;
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      if (tcp.listening) await new Promise<void>((resolve) => tcp.close(() => resolve()));
       wss.close();
     },
   };

@@ -2,6 +2,8 @@ import { ConfigError } from './config.js';
 import { startHub } from './hub.js';
 
 /** `npm start`: the hub on its configured ports, or a one-line reason why not. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
 try {
   const hub = await startHub();
   console.log(`Yizhan Hub: dashboard ${hub.httpUrl}  MQTT ${hub.mqttUrl}  MQTT/WebSocket ${hub.wsUrl}`);
@@ -13,6 +15,12 @@ try {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping`);
+    // A store that hangs must not keep the process from stopping: what was not written was not
+    // acknowledged either, so the devices still hold it.
+    setTimeout(() => {
+      console.error(`Yizhan Hub: not stopped after ${SHUTDOWN_TIMEOUT_MS / 1000} s, exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
     await hub.close();
     process.exit(0);
   };

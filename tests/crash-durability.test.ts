@@ -1,50 +1,16 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../devices/contract/index.js';
 import { ApiClient, eventually, provision, siteFixture } from './helpers/hub.js';
 import { freePorts, type HubProcess, startHubProcess } from './helpers/hub-process.js';
+import { Publisher, storedSeqs } from './helpers/publisher.js';
 
 const DEVICES = 60;
 const SITES = 6;
 const PASSWORD = 'crash-test-password';
-
-/** One device: publishes QoS 1 readings and logs every seq it got a PUBACK for. */
-class Publisher {
-  acked = new Set<number>();
-  private seq = 0;
-  private inflight = 0;
-  private running = true;
-  constructor(
-    readonly client: MqttClient,
-    private readonly topic: string,
-  ) {}
-
-  pump(): void {
-    while (this.running && this.inflight < 8) {
-      const seq = ++this.seq;
-      this.inflight += 1;
-      const payload = JSON.stringify({ readings: [{ seq, ts: Date.now(), values: { occupancy: seq % 7 } }] });
-      this.client.publish(this.topic, payload, { qos: 1 }, (err) => {
-        this.inflight -= 1;
-        if (!err) this.acked.add(seq);
-        setTimeout(() => this.pump(), 5);
-      });
-    }
-  }
-
-  stop(): void {
-    this.running = false;
-  }
-
-  /** Everything sent has been acknowledged (mqtt.js resends unacked QoS 1 after reconnecting). */
-  get settled(): boolean {
-    return this.inflight === 0;
-  }
-}
 
 describe('durability under a crash', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -105,16 +71,7 @@ describe('durability under a crash', () => {
     hub.child.kill('SIGTERM');
     expect(await hub.exited).toBe(0);
 
-    const db = await DuckDBInstance.create(path.join(dataDir, 'telemetry.duckdb'));
-    const conn = await db.connect();
-    const rows = (
-      await conn.runAndReadAll(`SELECT device_id, seq, count(*) AS n FROM readings GROUP BY device_id, seq`)
-    ).getRowObjectsJS();
-    conn.closeSync();
-    db.closeSync();
-
-    const stored = new Map<string, number>();
-    for (const r of rows) stored.set(`${r.device_id}/${r.seq}`, Number(r.n));
+    const stored = await storedSeqs(path.join(dataDir, 'telemetry.duckdb'));
     let missing = 0;
     for (const [i, p] of publishers.entries()) {
       for (const seq of p.acked) if (stored.get(`crash-dev-${i}/${seq}`) !== 1) missing += 1;

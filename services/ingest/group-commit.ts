@@ -9,22 +9,42 @@ export class BackpressureError extends Error {
   readonly code = 'INGEST_BACKPRESSURE';
 }
 
+export class ClosedError extends Error {
+  readonly code = 'INGEST_CLOSED';
+}
+
+export interface StoreFailure {
+  since: number;
+  message: string;
+}
+
+const RETRY_MIN_MS = 200;
+const RETRY_MAX_MS = 5000;
+
 /**
  * Group commit: while one write is in flight, everything that arrives waits and goes in the next
  * write together, and each caller's promise settles when the write holding its rows commits. A
  * QoS 1 PUBACK therefore waits for durability, yet a busy hub writes few large batches rather than
  * many small ones. No timer: an idle hub writes a lone reading at once.
+ *
+ * When the store cannot write (disk full, server down) the batch is retried with backoff and its
+ * callers keep waiting: their devices get no PUBACK, keep the readings and stop sending more. New
+ * rows queue up to `maxPendingRows`; beyond that callers are refused, so memory stays bounded.
  */
 export class GroupCommit {
   private pending: TelemetryBatch = { readings: [], events: [] };
   private waiters: Waiter[] = [];
   private writing: Promise<void> | null = null;
   private scheduled = false;
+  private closed = false;
+  private wake: (() => void) | null = null;
+  /** Set while the store is refusing writes; cleared by the first write that succeeds. */
+  failure: StoreFailure | null = null;
 
   constructor(
     private readonly store: TelemetryStore,
-    /** Rows allowed to wait; beyond it, callers are refused so memory stays bounded. */
     private readonly maxPendingRows = 200_000,
+    private readonly onFailureChange: (failure: StoreFailure | null) => void = () => {},
   ) {}
 
   get pendingRows(): number {
@@ -32,6 +52,7 @@ export class GroupCommit {
   }
 
   submit(batch: TelemetryBatch): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('ingest is shutting down'));
     if (this.pendingRows + batch.readings.length + batch.events.length > this.maxPendingRows) {
       return Promise.reject(
         new BackpressureError(`more than ${this.maxPendingRows} rows waiting to be stored`),
@@ -44,11 +65,20 @@ export class GroupCommit {
     return done;
   }
 
-  /** Resolves when everything submitted so far has been written (or failed). */
+  /** Resolves when everything submitted so far has been written, or refused after close(). */
   async drain(): Promise<void> {
     while (this.writing || this.scheduled || this.waiters.length > 0) {
       await (this.writing ?? new Promise((r) => setImmediate(r)));
     }
+  }
+
+  /**
+   * Refuses new rows; a write that is failing stops retrying and its callers are refused (their
+   * devices never got a PUBACK and will send again). Rows already accepted are still written.
+   */
+  close(): void {
+    this.closed = true;
+    this.wake?.();
   }
 
   private schedule(): void {
@@ -69,11 +99,32 @@ export class GroupCommit {
     const waiters = this.waiters;
     this.pending = { readings: [], events: [] };
     this.waiters = [];
-    try {
-      await this.store.write(batch);
-      for (const w of waiters) w.resolve();
-    } catch (err) {
-      for (const w of waiters) w.reject(err as Error);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.store.write(batch);
+        if (this.failure) this.setFailure(null);
+        for (const w of waiters) w.resolve();
+        return;
+      } catch (err) {
+        if (!this.failure) this.setFailure({ since: Date.now(), message: (err as Error).message });
+        if (this.closed) {
+          for (const w of waiters) w.reject(err as Error);
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
     }
+  }
+
+  private setFailure(failure: StoreFailure | null): void {
+    this.failure = failure;
+    this.onFailureChange(failure);
   }
 }

@@ -4,7 +4,7 @@ import type { LiveState } from '../live/live-state.js';
 import type { DeviceRecord } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { EventRow, ReadingRow } from '../telemetry/store.js';
-import type { GroupCommit } from './group-commit.js';
+import { ClosedError, type GroupCommit } from './group-commit.js';
 import type { DeviceRateLimit } from './rate-limit.js';
 import { checkPayload, type Limits } from './validate.js';
 
@@ -42,7 +42,11 @@ export class Ingest {
     this.stats.messages += 1;
     const checked = this.rateLimit.take(device.id)
       ? checkPayload(device, channel, packet.payload as Buffer, this.limits)
-      : ({ ok: false, code: 'RATE_LIMITED', message: 'more messages than the device rate limit allows' } as const);
+      : ({
+          ok: false,
+          code: 'RATE_LIMITED',
+          message: 'more messages than the device rate limit allows',
+        } as const);
     if (!checked.ok) {
       this.stats.refused += 1;
       this.errors.record(device.id, checked.code, checked.message);
@@ -62,8 +66,11 @@ export class Ingest {
         this.live.applyStatus(device, checked.status);
       }
     } catch (err) {
-      this.stats.storeFailures += 1;
-      this.errors.record(device.id, 'STORE_FAILED', (err as Error).message);
+      // Shutting down is not the store's fault; the device simply sends again to the next hub.
+      if (!(err instanceof ClosedError)) {
+        this.stats.storeFailures += 1;
+        this.errors.record(device.id, 'STORE_FAILED', (err as Error).message);
+      }
       throw err;
     }
   }

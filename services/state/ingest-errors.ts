@@ -14,7 +14,8 @@ export class IngestErrorLog {
     private readonly db: StateDb,
     flushMs = 1000,
   ) {
-    this.timer = setInterval(() => void this.flush(), flushMs);
+    // A failed flush (disk full) puts its counts back and tries again on the next tick.
+    this.timer = setInterval(() => this.flush().catch(() => {}), flushMs);
     this.timer.unref();
   }
 
@@ -33,8 +34,24 @@ export class IngestErrorLog {
 
   async flush(): Promise<void> {
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
+    const taken = this.pending;
+    const batch = [...taken.values()];
     this.pending = new Map();
+    try {
+      await this.write(batch);
+    } catch (err) {
+      for (const [key, e] of taken) {
+        const now = this.pending.get(key);
+        this.pending.set(
+          key,
+          now ? { ...e, count: e.count + now.count, lastMessage: now.lastMessage, lastAt: now.lastAt } : e,
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async write(batch: IngestErrorCount[]): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       for (const e of batch) {
         await tx
@@ -58,9 +75,9 @@ export class IngestErrorLog {
     });
   }
 
-  /** Flushes first, so a caller sees what it just caused. */
+  /** Flushes first, so a caller sees what it just caused (or what is stored, if the disk is full). */
   async list(deviceIds?: readonly string[]): Promise<IngestErrorCount[]> {
-    await this.flush();
+    await this.flush().catch(() => {});
     if (deviceIds && deviceIds.length === 0) return [];
     let q = this.db.selectFrom('ingest_errors').selectAll().orderBy('device_id').orderBy('code');
     if (deviceIds) q = q.where('device_id', 'in', deviceIds);
@@ -75,6 +92,6 @@ export class IngestErrorLog {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
+    await this.flush().catch(() => {});
   }
 }

@@ -1,0 +1,48 @@
+import type { Aedes } from 'aedes';
+import { type Command, parseTopic, topicFor } from '../devices/contract/index.js';
+import { HubError } from '../services/errors.js';
+import type { DeviceRecord } from '../services/state/devices.js';
+
+/**
+ * Downlink commands, QoS 1, with a cap on how many a device may leave unacknowledged: a device
+ * that subscribes and never acks (or never reads) would otherwise have the broker keep every
+ * command for it, and enough of them would hold the delivery queue that all devices share.
+ */
+export class CommandOutbox {
+  private readonly unacked = new Map<string, number>();
+
+  constructor(
+    private readonly aedes: Aedes,
+    private readonly maxUnacked = 20,
+  ) {
+    aedes.on('ack', (packet) => {
+      if (!('topic' in packet)) return;
+      const parsed = parseTopic(packet.topic);
+      if (parsed?.channel !== 'cmd') return;
+      const n = (this.unacked.get(parsed.deviceId) ?? 1) - 1;
+      if (n <= 0) this.unacked.delete(parsed.deviceId);
+      else this.unacked.set(parsed.deviceId, n);
+    });
+  }
+
+  async send(device: DeviceRecord, command: Command): Promise<void> {
+    const n = this.unacked.get(device.id) ?? 0;
+    if (n >= this.maxUnacked) {
+      throw new HubError('DEVICE_BUSY', `device ${device.id} has ${n} commands it has not acknowledged`);
+    }
+    this.unacked.set(device.id, n + 1);
+    await new Promise<void>((resolve, reject) =>
+      this.aedes.publish(
+        {
+          cmd: 'publish',
+          topic: topicFor(device.siteId, device.id, 'cmd'),
+          payload: Buffer.from(JSON.stringify(command)),
+          qos: 1,
+          retain: false,
+          dup: false,
+        },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+}
