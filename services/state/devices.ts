@@ -30,13 +30,16 @@ export function publicDevice({ secretHash: _, ...device }: DeviceRecord): Device
  */
 export class DeviceRepo {
   private readonly byId = new Map<string, DeviceRecord>();
+  /** Device ids per site: live state asks for a site's devices many times a second. */
+  private readonly idsBySite = new Map<string, Set<string>>();
 
   constructor(private readonly db: StateDb) {}
 
   async load(): Promise<void> {
     const rows = await this.db.selectFrom('devices').selectAll().execute();
     this.byId.clear();
-    for (const r of rows) this.byId.set(r.id, toRecord(r));
+    this.idsBySite.clear();
+    for (const r of rows) this.put(toRecord(r));
   }
 
   get(id: string): DeviceRecord | undefined {
@@ -44,9 +47,10 @@ export class DeviceRepo {
   }
 
   list(siteIds?: readonly string[]): DeviceRecord[] {
-    const all = [...this.byId.values()];
-    const picked = siteIds ? all.filter((d) => siteIds.includes(d.siteId)) : all;
-    return picked.sort((a, b) => a.id.localeCompare(b.id));
+    const picked = siteIds
+      ? siteIds.flatMap((site) => [...(this.idsBySite.get(site) ?? [])].map((id) => this.byId.get(id)!))
+      : [...this.byId.values()];
+    return picked.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Returns the secret once; only its hash is kept. */
@@ -75,7 +79,7 @@ export class DeviceRepo {
       throw new HubError('DEVICE_EXISTS', `device ${input.id} already exists`);
     }
     const device = toRecord(row);
-    this.byId.set(device.id, device);
+    this.put(device);
     return { device, secret };
   }
 
@@ -99,6 +103,16 @@ export class DeviceRepo {
     const device = { ...this.require(id), secretHash };
     this.byId.set(id, device);
     return { device, secret };
+  }
+
+  private put(device: DeviceRecord): void {
+    this.byId.set(device.id, device);
+    let ids = this.idsBySite.get(device.siteId);
+    if (!ids) {
+      ids = new Set();
+      this.idsBySite.set(device.siteId, ids);
+    }
+    ids.add(device.id);
   }
 
   private require(id: string): DeviceRecord {
