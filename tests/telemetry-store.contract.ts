@@ -334,6 +334,54 @@ export function telemetryStoreContract(
       ]);
     });
 
+    it('eventCounts(): one type per aligned bucket, zero-filled, filtered by site and device', async () => {
+      const t = Date.UTC(2025, 6, 8, 6, 0, 0);
+      const a = 'xiangshuwan-e1';
+      const doorA = 'xiangshuwan-e1-door';
+      const doorA2 = 'xiangshuwan-e1-door2';
+      const doorB = 'dianliu-w1-door';
+      const opened = (site: string, dev: string, seq: number, ts: number) =>
+        event(site, dev, 'door_sensor', seq, ts, 'door_opened');
+      await store.write({
+        readings: [],
+        events: [
+          opened(a, doorA, 1, t + 5 * MIN),
+          event(a, doorA, 'door_sensor', 2, t + 6 * MIN, 'door_closed'),
+          opened(a, doorA, 3, t + 59 * MIN),
+          // Hour 2 left empty; hour 3 has one from each door of site A.
+          opened(a, doorA, 4, t + 2 * HOUR),
+          opened(a, doorA2, 1, t + 2 * HOUR + 30 * MIN),
+          opened('dianliu-w1', doorB, 1, t + 10 * MIN),
+          // Outside [from, to): one millisecond early and exactly at `to`.
+          opened(a, doorA, 5, t - 1),
+          opened(a, doorA, 6, t + 3 * HOUR),
+          // Resent: kept once.
+          opened(a, doorA, 1, t + 5 * MIN),
+        ],
+      });
+      const spec = { type: 'door_opened', from: t, to: t + 3 * HOUR, bucketMs: HOUR };
+      const counts = (points: { t: number; value: number | null; count: number }[]) =>
+        points.map((p) => [p.t - t, p.value, p.count]);
+      expect(counts(await store.eventCounts({ ...spec, siteId: a }))).toEqual([
+        [0, 2, 2],
+        [HOUR, 0, 0],
+        [2 * HOUR, 2, 2],
+      ]);
+      expect(counts(await store.eventCounts({ ...spec, deviceId: doorA2 }))).toEqual([
+        [0, 0, 0],
+        [HOUR, 0, 0],
+        [2 * HOUR, 1, 1],
+      ]);
+      expect((await store.eventCounts(spec)).map((p) => p.count)).toEqual([3, 0, 2]);
+      expect((await store.eventCounts({ ...spec, type: 'door_closed' })).map((p) => p.count)).toEqual([
+        1, 0, 0,
+      ]);
+      // Buckets are aligned to multiples of bucketMs, not to `from`.
+      const shifted = await store.eventCounts({ ...spec, siteId: a, from: t + 30 * MIN, to: t + HOUR });
+      expect(counts(shifted)).toEqual([[0, 1, 1]]);
+      await expect(store.eventCounts({ ...spec, to: t })).resolves.toEqual([]);
+    });
+
     it('writes a 20,000-row batch', { timeout: 60_000 }, async () => {
       const site = 'shennan-c5';
       const t = Date.UTC(2025, 6, 6, 0, 0, 0);

@@ -1,4 +1,18 @@
-import type { ApiError, Site, SiteLive, User } from '../../services/api/schemas.js';
+import type {
+  ApiError,
+  AppConfig,
+  Device,
+  DeviceInput,
+  IngestErrorCount,
+  ProvisionedDevice,
+  RangePoint,
+  Site,
+  SiteLive,
+  User,
+  UserCreate,
+  UserUpdate,
+} from '../../services/api/schemas.js';
+import type { EventRow } from '../../services/telemetry/store.js';
 
 /** Thrown by every helper here for a non-2xx reply or a network failure; `body.code` is translatable. */
 export class ApiRequestError extends Error {
@@ -20,7 +34,11 @@ function isApiError(v: unknown): v is ApiError {
   );
 }
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function request<T>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -58,7 +76,43 @@ export const api = {
     ),
   sites: () => request<{ sites: Site[] }>('GET', '/api/sites').then((r) => r.sites),
   live: () => request<{ live: SiteLive[]; staleAfterMs: number; serverTime: number }>('GET', '/api/live'),
+  config: () => request<AppConfig>('GET', '/api/config'),
+  site: (id: string) => request<{ site: Site; devices: Device[] }>('GET', `/api/sites/${enc(id)}`),
+
+  range: (q: { siteId: string; metric: string; from: number; to: number; bucketMs: number; agg: string }) =>
+    request<{ points: RangePoint[] }>('GET', `/api/telemetry/range?${query(q)}`).then((r) => r.points),
+  eventCounts: (q: { siteId: string; type: string; from: number; to: number; bucketMs: number }) =>
+    request<{ points: RangePoint[] }>('GET', `/api/telemetry/event-counts?${query(q)}`).then((r) => r.points),
+  events: (q: { siteId: string; type?: string; from: number; to: number; limit: number }) =>
+    request<{ events: EventRow[] }>('GET', `/api/telemetry/events?${query(q)}`).then((r) => r.events),
+
+  devices: (siteId: string) =>
+    request<{ devices: Device[] }>('GET', `/api/devices?${query({ siteId })}`).then((r) => r.devices),
+  ingestErrors: (siteId: string) =>
+    request<{ errors: IngestErrorCount[] }>('GET', `/api/ingest/errors?${query({ siteId })}`).then(
+      (r) => r.errors,
+    ),
+  provision: (siteId: string, input: DeviceInput) =>
+    request<ProvisionedDevice>('POST', `/api/sites/${enc(siteId)}/devices`, input),
+  setEnabled: (deviceId: string, enabled: boolean) =>
+    request<Device>('POST', `/api/devices/${enc(deviceId)}/${enabled ? 'enable' : 'disable'}`),
+  rotateSecret: (deviceId: string) =>
+    request<ProvisionedDevice>('POST', `/api/devices/${enc(deviceId)}/rotate-secret`),
+
+  users: () => request<{ users: User[] }>('GET', '/api/users').then((r) => r.users),
+  createUser: (body: UserCreate) => request<User>('POST', '/api/users', body),
+  updateUser: (id: number, body: UserUpdate) => request<User>('PATCH', `/api/users/${id}`, body),
+  resetPassword: (id: number, password: string) =>
+    request<void>('POST', `/api/users/${id}/password`, { password }),
+  deleteUser: (id: number) => request<void>('DELETE', `/api/users/${id}`),
 };
+
+const enc = encodeURIComponent;
+function query(q: Record<string, string | number | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+  return p.toString();
+}
 
 /** The translatable code of anything thrown; unknown errors count as network failures. */
 export function errorCode(err: unknown): string {

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { getCurrentScope, onScopeDispose, ref, shallowReactive } from 'vue';
-import type { Site, SiteLive } from '../../services/api/schemas.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../services/live/events.js';
+import type { Site, SiteLive, User } from '../../services/api/schemas.js';
+import type { ClientToServerEvents, LiveEvent, ServerToClientEvents } from '../../services/live/events.js';
 import { ApiRequestError, api } from './api.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
@@ -11,12 +11,22 @@ const TICK_MS = 5_000;
 /** Retry delay when the server refused the connection for a reason socket.io does not retry itself. */
 const RETRY_MS = 5_000;
 
+export interface LiveHandlers {
+  /** The session ended (logout elsewhere, expiry, user deleted): show the login page. */
+  unauthenticated(): void;
+  /** The server changed this user's role or sites; a fresh snapshot follows. */
+  user?(u: User): void;
+}
+
 /**
  * Live state of every site the user may see: the `snapshot` sent on each (re)connect replaces
  * everything, then each `site` message replaces one site's SiteLive. Objects are replaced, never
- * mutated, so the maps are shallowly reactive. Stops on scope dispose (component unmount).
+ * mutated, so the maps are shallowly reactive. Device events go to whoever registered with
+ * `onDeviceEvent` (the site page). Stops on scope dispose (component unmount).
  */
-export function useLive(onUnauthenticated: () => void) {
+export function useLive(handlers: LiveHandlers) {
+  const onUnauthenticated = () => handlers.unauthenticated();
+  const eventListeners = new Set<(e: LiveEvent) => void>();
   const sites = shallowReactive(new Map<string, Site>());
   const live = shallowReactive(new Map<string, SiteLive>());
   const staleAfterMs = ref(Number.POSITIVE_INFINITY);
@@ -82,6 +92,10 @@ export function useLive(onUnauthenticated: () => void) {
     live.set(l.siteId, l);
     if (!sites.has(l.siteId)) void refreshSites();
   });
+  socket.on('deviceEvent', (e) => {
+    for (const l of eventListeners) l(e);
+  });
+  socket.on('user', (u) => handlers.user?.(u));
   socket.on('connect_error', (err) => {
     if (err.message === 'UNAUTHENTICATED') return unauthenticated();
     state.value = 'disconnected';
@@ -102,14 +116,23 @@ export function useLive(onUnauthenticated: () => void) {
   function stop() {
     if (stopped) return;
     stopped = true;
+    eventListeners.clear();
     clearInterval(timer);
     clearTimeout(retry);
     document.removeEventListener('visibilitychange', onVisible);
     socket.disconnect();
   }
 
+  /** Calls `listener` for each device event until the returned function is called. */
+  function onDeviceEvent(listener: (e: LiveEvent) => void): () => void {
+    eventListeners.add(listener);
+    return () => eventListeners.delete(listener);
+  }
+
   socket.connect();
   if (getCurrentScope()) onScopeDispose(stop);
 
-  return { sites, live, staleAfterMs, now, state, ready, stop };
+  return { sites, live, staleAfterMs, now, state, ready, stop, onDeviceEvent };
 }
+
+export type Live = ReturnType<typeof useLive>;

@@ -1,7 +1,24 @@
-/** Every wall-clock time in the product is shown in the hub's zone, wherever the reader is. */
-export const TIME_ZONE = 'Asia/Shanghai';
+/**
+ * Every wall-clock time in the product is shown in the hub's zone (HUB_TZ, from /api/config),
+ * wherever the reader is. Asia/Shanghai until the configuration has been read.
+ */
+let timeZone = 'Asia/Shanghai';
 
 const cache = new Map<string, Intl.DateTimeFormat | Intl.RelativeTimeFormat>();
+
+export function setTimeZone(zone: string): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    return; // A zone this browser does not know: keep the default rather than fail to render.
+  }
+  timeZone = zone;
+  cache.clear();
+}
+
+export function getTimeZone(): string {
+  return timeZone;
+}
 
 function dtf(locale: string, kind: 'day' | 'time' | 'dateTime' | 'full'): Intl.DateTimeFormat {
   const key = `${locale}|${kind}`;
@@ -15,7 +32,7 @@ function dtf(locale: string, kind: 'day' | 'time' | 'dateTime' | 'full'): Intl.D
           : kind === 'dateTime'
             ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
             : { dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23' };
-    f = new Intl.DateTimeFormat(kind === 'day' ? 'en-CA' : locale, { ...opts, timeZone: TIME_ZONE });
+    f = new Intl.DateTimeFormat(kind === 'day' ? 'en-CA' : locale, { ...opts, timeZone });
     cache.set(key, f);
   }
   return f;
@@ -31,7 +48,7 @@ function rtf(locale: string): Intl.RelativeTimeFormat {
   return f;
 }
 
-/** Clock time, with the date too when `ts` is not on the same Shanghai calendar day as `now`. */
+/** Clock time, with the date too when `ts` is not on the same calendar day (in the hub's zone) as `now`. */
 export function formatClock(ts: number, now: number, locale: string): string {
   const sameDay = dtf(locale, 'day').format(ts) === dtf(locale, 'day').format(now);
   return dtf(locale, sameDay ? 'time' : 'dateTime').format(ts);
@@ -49,4 +66,9 @@ export function formatAgo(ts: number, now: number, locale: string): string | nul
   if (sec < 3600) return f.format(-Math.floor(sec / 60), 'minute');
   if (sec < 86_400) return f.format(-Math.floor(sec / 3600), 'hour');
   return f.format(-Math.floor(sec / 86_400), 'day');
+}
+
+/** "14:00" for an hour bucket, in the hub's zone. */
+export function formatHour(ts: number, locale: string): string {
+  return dtf(locale, 'time').format(ts);
 }

@@ -43,3 +43,22 @@ export function assertSiteVisible(user: User, siteId: string): void {
   const only = visibleSites(user);
   if (only && !only.includes(siteId)) throw new HubError('SITE_NOT_FOUND', `no site ${siteId}`);
 }
+
+/**
+ * Residents' personal data (names, phone numbers, appointments of screening patients): admins, and
+ * managers for their own sites. Planners work with aggregates only and never get it (issue 3); use
+ * this on every route and socket room that carries such data.
+ */
+export function mayReadPersonalData(user: User, siteId: string): boolean {
+  if (user.role === 'planner') return false;
+  const only = visibleSites(user);
+  return !only || only.includes(siteId);
+}
+
+/** Throws the answer a route gives for personal data the caller may not read: 404 for another site, 403 for a planner. */
+export function assertPersonalDataAllowed(user: User, siteId: string): void {
+  assertSiteVisible(user, siteId);
+  if (!mayReadPersonalData(user, siteId)) {
+    throw new HubError('FORBIDDEN', 'planners see aggregates only, not residents’ personal data');
+  }
+}

@@ -1,16 +1,47 @@
 import { createHash } from 'node:crypto';
 import type { Role, User } from '../api/schemas.js';
 import { hashSecret, randomToken, USER_COST, verifySecret } from '../auth/passwords.js';
+import { HubError } from '../errors.js';
 import type { StateDb } from './db.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
+/** The id a session is known by everywhere but in its cookie. */
+export const sessionId = sha256;
+
+/**
+ * What changed about who may see what. The live socket listens, so an open dashboard follows a
+ * new role or site assignment at once and a deleted user or closed session loses its live feed.
+ */
+export type UserChange =
+  | { type: 'updated'; user: User }
+  | { type: 'deleted'; userId: number }
+  | { type: 'sessions-closed'; userId: number; except?: string }
+  | { type: 'session-closed'; sessionId: string };
+
+export interface Session {
+  id: string;
+  user: User;
+  expiresAt: number;
+}
+
 /** Users, their site assignments (for managers) and login sessions. */
 export class UserRepo {
+  private readonly listeners = new Set<(change: UserChange) => void>();
+
   constructor(
     private readonly db: StateDb,
     private readonly sessionTtlMs: number,
   ) {}
+
+  onChange(listener: (change: UserChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: UserChange): void {
+    for (const l of this.listeners) l(change);
+  }
 
   async count(): Promise<number> {
     const r = await this.db
@@ -23,11 +54,18 @@ export class UserRepo {
   async create(username: string, password: string, role: Role, siteIds: string[] = []): Promise<User> {
     const passwordHash = await hashSecret(password, USER_COST);
     return this.db.transaction().execute(async (tx) => {
-      const { id } = await tx
+      const inserted = await tx
         .insertInto('users')
         .values({ username, password_hash: passwordHash, role, created_at: Date.now() })
+        .onConflict((oc) => oc.column('username').doNothing())
         .returning('id')
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!inserted) {
+        throw new HubError('USER_EXISTS', `user ${username} already exists`, [
+          { path: 'body.username', message: 'already exists' },
+        ]);
+      }
+      const { id } = inserted;
       if (siteIds.length > 0) {
         await tx
           .insertInto('user_sites')
@@ -58,6 +96,77 @@ export class UserRepo {
     };
   }
 
+  /** Every user with their site assignments, by user name. */
+  async list(): Promise<User[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['id', 'username', 'role'])
+      .orderBy('username')
+      .execute();
+    const assignments = await this.db
+      .selectFrom('user_sites')
+      .select(['user_id', 'site_id'])
+      .orderBy('site_id')
+      .execute();
+    const sitesOf = new Map<number, string[]>();
+    for (const a of assignments) sitesOf.set(a.user_id, [...(sitesOf.get(a.user_id) ?? []), a.site_id]);
+    return rows.map((r) => ({
+      id: r.id,
+      username: r.username,
+      role: r.role as Role,
+      siteIds: sitesOf.get(r.id) ?? [],
+    }));
+  }
+
+  /** Replaces the role and site assignments in one transaction; open sessions follow at once. */
+  async update(id: number, change: { role: Role; siteIds: string[] }): Promise<User> {
+    const updated = await this.db.transaction().execute(async (tx) => {
+      const res = await tx
+        .updateTable('users')
+        .set({ role: change.role })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return false;
+      await tx.deleteFrom('user_sites').where('user_id', '=', id).execute();
+      if (change.siteIds.length > 0) {
+        await tx
+          .insertInto('user_sites')
+          .values(change.siteIds.map((site_id) => ({ user_id: id, site_id })))
+          .execute();
+      }
+      return true;
+    });
+    const user = updated ? await this.get(id) : undefined;
+    if (!user) throw new HubError('USER_NOT_FOUND', `no user ${id}`);
+    this.emit({ type: 'updated', user });
+    return user;
+  }
+
+  /**
+   * Sets a new password and ends the user's other sessions: whoever knew the old one is logged out.
+   * `keepSession` (a session id) survives, so an admin changing their own password stays logged in.
+   */
+  async setPassword(id: number, password: string, keepSession?: string): Promise<void> {
+    const passwordHash = await hashSecret(password, USER_COST);
+    const res = await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw new HubError('USER_NOT_FOUND', `no user ${id}`);
+    let q = this.db.deleteFrom('sessions').where('user_id', '=', id);
+    if (keepSession) q = q.where('token_hash', '!=', keepSession);
+    await q.execute();
+    this.emit({ type: 'sessions-closed', userId: id, except: keepSession });
+  }
+
+  /** Deletes the user; their sessions and site assignments go with them (ON DELETE CASCADE). */
+  async delete(id: number): Promise<void> {
+    const res = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    if (Number(res.numDeletedRows) === 0) throw new HubError('USER_NOT_FOUND', `no user ${id}`);
+    this.emit({ type: 'deleted', userId: id });
+  }
+
   /** Returns the user when the password matches; the same work is done for unknown names. */
   async verify(username: string, password: string): Promise<User | undefined> {
     const row = await this.db
@@ -81,17 +190,26 @@ export class UserRepo {
   }
 
   async userForSession(token: string): Promise<User | undefined> {
+    return (await this.session(token))?.user;
+  }
+
+  /** The live session a cookie token names, or undefined when it is unknown or expired. */
+  async session(token: string): Promise<Session | undefined> {
+    const id = sha256(token);
     const row = await this.db
       .selectFrom('sessions')
       .select(['user_id', 'expires_at'])
-      .where('token_hash', '=', sha256(token))
+      .where('token_hash', '=', id)
       .executeTakeFirst();
     if (!row || Number(row.expires_at) < Date.now()) return undefined;
-    return this.get(row.user_id);
+    const user = await this.get(row.user_id);
+    return user && { id, user, expiresAt: Number(row.expires_at) };
   }
 
   async closeSession(token: string): Promise<void> {
-    await this.db.deleteFrom('sessions').where('token_hash', '=', sha256(token)).execute();
+    const id = sha256(token);
+    await this.db.deleteFrom('sessions').where('token_hash', '=', id).execute();
+    this.emit({ type: 'session-closed', sessionId: id });
   }
 
   async purgeExpiredSessions(): Promise<void> {

@@ -116,6 +116,19 @@ function filter(where: string[], params: Params, types: Types, filters: [string,
   }
 }
 
+/** Bucket starts for [from, to): multiples of bucketMs since the epoch, at most MAX_RANGE_BUCKETS. */
+function bucketGrid(from: number, to: number, bucketMs: number): { first: number; buckets: number } {
+  if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error(`bad bucketMs ${bucketMs}`);
+  const first = Math.floor(from / bucketMs) * bucketMs;
+  const buckets = Math.ceil((to - first) / bucketMs);
+  if (buckets > MAX_RANGE_BUCKETS) {
+    throw Object.assign(new Error(`${buckets} buckets requested, at most ${MAX_RANGE_BUCKETS}`), {
+      code: 'RANGE_TOO_LARGE',
+    });
+  }
+  return { first, buckets };
+}
+
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
@@ -191,15 +204,8 @@ export async function openDuckDbStore(path: string): Promise<TelemetryStore> {
 
     async range(spec) {
       const { bucketMs, from, to } = spec;
-      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error(`bad bucketMs ${bucketMs}`);
       if (to <= from) return [];
-      const first = Math.floor(from / bucketMs) * bucketMs;
-      const buckets = Math.ceil((to - first) / bucketMs);
-      if (buckets > MAX_RANGE_BUCKETS) {
-        throw Object.assign(new Error(`${buckets} buckets requested, at most ${MAX_RANGE_BUCKETS}`), {
-          code: 'RANGE_TOO_LARGE',
-        });
-      }
+      const { first, buckets } = bucketGrid(from, to, bucketMs);
       const params: Params = { metric: spec.metric, from, to, bucket: bucketMs };
       const types: Types = { metric: VARCHAR, from: BIGINT, to: BIGINT, bucket: BIGINT };
       const where = ['metric = $metric', 'ts >= epoch_ms($from)', 'ts < epoch_ms($to)'];
@@ -223,6 +229,31 @@ export async function openDuckDbStore(path: string): Promise<TelemetryStore> {
         );
       }
       return points;
+    },
+
+    async eventCounts(spec) {
+      const { bucketMs, from, to } = spec;
+      if (to <= from) return [];
+      const { first, buckets } = bucketGrid(from, to, bucketMs);
+      const params: Params = { type: spec.type, from, to, bucket: bucketMs };
+      const types: Types = { type: VARCHAR, from: BIGINT, to: BIGINT, bucket: BIGINT };
+      const where = ['type = $type', 'ts >= epoch_ms($from)', 'ts < epoch_ms($to)'];
+      filter(where, params, types, [
+        ['site_id', spec.siteId],
+        ['device_id', spec.deviceId],
+      ]);
+      const rows = await read(
+        `SELECT (epoch_ms(ts) // $bucket) * $bucket AS t, count(*) AS n
+         FROM events WHERE ${where.join(' AND ')} GROUP BY t`,
+        params,
+        types,
+      );
+      const byBucket = new Map(rows.map((x) => [num(x.t), num(x.n)]));
+      return Array.from({ length: buckets }, (_, i) => {
+        const t = first + i * bucketMs;
+        const n = byBucket.get(t) ?? 0;
+        return { t, value: n, count: n };
+      });
     },
 
     async events(query) {

@@ -49,6 +49,17 @@ export interface RangeSpec {
   agg: 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
 }
 
+export interface EventCountSpec {
+  siteId?: string;
+  deviceId?: string;
+  type: string;
+  /** Inclusive, ms. */
+  from: number;
+  /** Exclusive, ms. */
+  to: number;
+  bucketMs: number;
+}
+
 export interface EventQuery {
   siteId?: string;
   deviceId?: string;
@@ -74,6 +85,11 @@ export interface TelemetryStore {
   latest(deviceIds?: readonly string[]): Promise<LatestValue[]>;
   /** One point per bucket in [from, to), buckets aligned to multiples of bucketMs since the epoch; empty buckets carry value null and count 0. */
   range(spec: RangeSpec): Promise<RangePoint[]>;
+  /**
+   * Events of one type per bucket in [from, to), buckets aligned as in range(). A count is data even
+   * when it is zero, so every bucket has value === count (0 for an empty bucket, not null).
+   */
+  eventCounts(spec: EventCountSpec): Promise<RangePoint[]>;
   /** Newest first. */
   events(query: EventQuery): Promise<EventRow[]>;
   /** Throws when the store cannot be reached or written. */

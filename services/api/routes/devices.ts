@@ -25,6 +25,12 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       }
       return found;
     };
+    /** How the device connects: shown with its secret, which is the only time the secret is known. */
+    const mqttInfo = (d: DeviceRecord) => ({
+      username: d.id,
+      topicPrefix: `${TOPIC_PREFIX}/${d.siteId}/${d.id}`,
+      port: ctx.mqttPort(),
+    });
     const changed = (d: DeviceRecord) => {
       ctx.live.deviceChanged(d);
       return publicDevice(d);
@@ -47,15 +53,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
           throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         }
         const { device: created, secret } = await ctx.devices.provision(request.params.siteId, request.body);
-        return reply.code(201).send({
-          device: changed(created),
-          secret,
-          mqtt: {
-            username: created.id,
-            topicPrefix: `${TOPIC_PREFIX}/${created.siteId}/${created.id}`,
-            port: ctx.mqttPort(),
-          },
-        });
+        return reply.code(201).send({ device: changed(created), secret, mqtt: mqttInfo(created) });
       },
     );
 
@@ -104,14 +102,14 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['devices'],
           params: deviceParams,
-          response: { 200: z.object({ device, secret: z.string() }) },
+          response: { 200: provisionedDevice },
         },
       },
       async (request) => {
         const target = operable(request.user!, request.params.deviceId);
         const { device: updated, secret } = await ctx.devices.rotateSecret(target.id);
         ctx.broker.disconnect(updated.id);
-        return { device: changed(updated), secret };
+        return { device: changed(updated), secret, mqtt: mqttInfo(updated) };
       },
     );
 
@@ -134,14 +132,15 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         preHandler: anyone,
         schema: {
           tags: ['devices'],
-          querystring: z.object({ deviceId: deviceId.optional() }),
+          querystring: z.object({ deviceId: deviceId.optional(), siteId: siteId.optional() }),
           response: { 200: z.object({ errors: z.array(ingestErrorCount) }) },
         },
       },
       async (request) => {
-        const wanted = request.query.deviceId;
+        const { deviceId: wanted, siteId: site } = request.query;
         if (wanted) operable(request.user!, wanted);
-        const only = visibleSites(request.user!);
+        if (site) assertSiteVisible(request.user!, site);
+        const only = site ? [site] : visibleSites(request.user!);
         const ids = wanted ? [wanted] : only ? ctx.devices.list(only).map((d) => d.id) : undefined;
         return { errors: await ctx.ingestErrors.list(ids) };
       },

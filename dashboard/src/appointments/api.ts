@@ -1,0 +1,100 @@
+import type { ApiError } from '../../../services/api/schemas.js';
+import type {
+  AppointmentsDay,
+  BookingBody,
+  MaskedBooking,
+  OpenedBooking,
+  PublicSession,
+  PublicSite,
+  RescheduleBody,
+  ResidentBooking,
+  SessionInput,
+  SessionSummary,
+  TodayReply,
+} from '../../../services/appointments/schemas.js';
+
+/**
+ * Appointment endpoints, for the staff panels and the public booking page. Kept apart from
+ * ../api.ts so the booking page bundles nothing of the staff app. Errors carry the server's code.
+ */
+export class AppointmentsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly fields: ApiError['fields'] = [],
+  ) {
+    super(code);
+    this.name = 'AppointmentsError';
+  }
+}
+
+async function request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new AppointmentsError(0, 'NETWORK');
+  }
+  const data = (await res.json().catch(() => undefined)) as Partial<ApiError> | undefined;
+  if (!res.ok) {
+    throw new AppointmentsError(res.status, data?.code ?? `HTTP_${res.status}`, data?.fields ?? []);
+  }
+  return data as T;
+}
+
+export const errorCodeOf = (err: unknown) => (err instanceof AppointmentsError ? err.code : 'NETWORK');
+
+const enc = encodeURIComponent;
+
+/** No login: what a resident's phone calls. */
+export const publicApi = {
+  sites: () =>
+    request<{ sites: PublicSite[]; today: string; retentionDays: number; cutoffMinutes: number }>(
+      'GET',
+      '/api/public/sites',
+    ),
+  sessions: (siteId: string, date: string) =>
+    request<{ sessions: PublicSession[] }>(
+      'GET',
+      `/api/public/sites/${enc(siteId)}/sessions?date=${enc(date)}`,
+    ).then((r) => r.sessions),
+  book: (body: BookingBody) => request<ResidentBooking>('POST', '/api/public/bookings', body),
+  lookup: (code: string, mobile: string) =>
+    request<ResidentBooking>('POST', '/api/public/bookings/lookup', { code, mobile }),
+  cancel: (code: string, mobile: string) =>
+    request<ResidentBooking>('POST', '/api/public/bookings/cancel', { code, mobile }),
+  reschedule: (body: RescheduleBody) =>
+    request<ResidentBooking>('POST', '/api/public/bookings/reschedule', body),
+};
+
+/** Logged in: the site's manager or an admin. */
+export const staffApi = {
+  today: (siteId: string) => request<TodayReply>('GET', `/api/sites/${enc(siteId)}/appointments/today`),
+  search: (siteId: string, q: string) =>
+    request<{ bookings: MaskedBooking[] }>(
+      'GET',
+      `/api/sites/${enc(siteId)}/appointments/search?q=${enc(q)}`,
+    ).then((r) => r.bookings),
+  open: (id: number, reason?: string) =>
+    request<OpenedBooking>('GET', `/api/bookings/${id}${reason ? `?reason=${enc(reason)}` : ''}`),
+  checkIn: (id: number) => request<MaskedBooking>('POST', `/api/bookings/${id}/check-in`),
+  summary: (siteId: string) =>
+    request<AppointmentsDay>('GET', `/api/sites/${enc(siteId)}/appointments/summary`),
+  sessions: (siteId: string) =>
+    request<{ sessions: SessionSummary[] }>('GET', `/api/sites/${enc(siteId)}/appointment-sessions`).then(
+      (r) => r.sessions,
+    ),
+  createSessions: (siteId: string, body: SessionInput) =>
+    request<{ sessions: SessionSummary[] }>(
+      'POST',
+      `/api/sites/${enc(siteId)}/appointment-sessions`,
+      body,
+    ).then((r) => r.sessions),
+  cancelSession: (id: number, reason?: string) =>
+    request<SessionSummary>('POST', `/api/appointment-sessions/${id}/cancel`, reason ? { reason } : {}),
+};

@@ -1,0 +1,31 @@
+import { type InjectionKey, inject, type Ref } from 'vue';
+import type { Role, User } from '../../services/api/schemas.js';
+import type { Live } from './live.js';
+
+/** What every page of a logged-in user shares: who they are and the one live connection. */
+export const UserKey: InjectionKey<Readonly<Ref<User>>> = Symbol('user');
+export const LiveKey: InjectionKey<Live> = Symbol('live');
+
+function required<T>(key: InjectionKey<T>, name: string): T {
+  const v = inject(key);
+  if (v === undefined) throw new Error(`${name} is provided by AppShell`);
+  return v;
+}
+
+export const useUser = () => required(UserKey, 'user');
+export const useLiveContext = () => required(LiveKey, 'live');
+
+/** The server enforces all of these; the dashboard only hides what would be refused. */
+export const can = {
+  operateDevices: (u: User, siteId?: string) =>
+    u.role === 'admin' || (u.role === 'manager' && (siteId === undefined || u.siteIds.includes(siteId))),
+  manageUsers: (u: User) => u.role === 'admin',
+  /** Residents' personal data (appointments, issue 4): never planners. Mirrors services/auth/session.ts. */
+  readPersonalData: (u: User, siteId: string) =>
+    u.role === 'admin' || (u.role === 'manager' && u.siteIds.includes(siteId)),
+};
+
+export const rolesFor: Record<'devices' | 'users', readonly Role[]> = {
+  devices: ['admin', 'manager'],
+  users: ['admin'],
+};

@@ -1,0 +1,74 @@
+import type { DeviceKind } from '../../devices/contract/kinds.js';
+import type { ProvisionedDevice } from '../../services/api/schemas.js';
+
+/** A device's credentials, shown once after provisioning or rotating its secret. */
+export interface Revealed {
+  deviceId: string;
+  kind: DeviceKind;
+  secret: string;
+  username: string;
+  topicPrefix: string;
+  /** MQTT/TCP port as the hub bound it (from the API reply). */
+  port: number;
+  /** Host the dashboard was loaded from; devices usually reach the hub by the same name. */
+  host: string;
+  /** ws:// or wss:// URL of MQTT over WebSocket on the hub's HTTP port. */
+  wsUrl: string;
+}
+
+/** One plausible reading per kind, valid against the device contract. */
+const sampleValues: Record<DeviceKind, Record<string, number | boolean>> = {
+  occupancy_counter: { occupancy: 3 },
+  door_sensor: { open: false },
+  water_dispenser: { on: true, water_level_pct: 80 },
+  microwave: { on: false, power_w: 0 },
+  air_conditioner: { on: true, setpoint_c: 26 },
+  lending_cabinet: { umbrellas: 10, raincoats: 5 },
+  environment_sensor: { temperature_c: 22.5, humidity_pct: 55 },
+};
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** A mosquitto_pub command that publishes one reading as this device, QoS 1. */
+export function mosquittoExample(r: Revealed, now = Date.now()): string {
+  const payload = JSON.stringify({ readings: [{ seq: 1, ts: now, values: sampleValues[r.kind] }] });
+  return [
+    `mosquitto_pub -h ${r.host} -p ${r.port} -i ${r.username} -u ${r.username} -P ${shellQuote(r.secret)} -q 1 \\`,
+    `  -t ${shellQuote(`${r.topicPrefix}/telemetry`)} \\`,
+    `  -m ${shellQuote(payload)}`,
+  ].join('\n');
+}
+
+/** What to show from a provision or rotate-secret reply. */
+export function revealFrom(reply: ProvisionedDevice): Revealed {
+  const { protocol, hostname, host } = window.location;
+  return {
+    deviceId: reply.device.id,
+    kind: reply.device.kind,
+    secret: reply.secret,
+    username: reply.mqtt.username,
+    topicPrefix: reply.mqtt.topicPrefix,
+    port: reply.mqtt.port,
+    host: hostname,
+    wsUrl: `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/mqtt`,
+  };
+}
+
+/** Copies text; falls back to a selected textarea where the Clipboard API is missing (plain http). */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
+  }
+}

@@ -1,0 +1,48 @@
+import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router';
+import type { Role } from '../../services/api/schemas.js';
+import { rolesFor } from './context.js';
+import OverviewView from './views/OverviewView.vue';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Roles that may open the page; others are sent to the overview (the API would refuse them anyway). */
+    roles?: readonly Role[];
+  }
+}
+
+/**
+ * The overview is in the first-load bundle; the other pages, and ECharts with the site page, load
+ * when first opened.
+ */
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/', name: 'overview', component: OverviewView },
+    { path: '/sites/:id', name: 'site', component: () => import('./views/SiteView.vue'), props: true },
+    {
+      path: '/devices',
+      name: 'devices',
+      component: () => import('./views/DevicesView.vue'),
+      meta: { roles: rolesFor.devices },
+    },
+    {
+      path: '/users',
+      name: 'users',
+      component: () => import('./views/UsersView.vue'),
+      meta: { roles: rolesFor.users },
+    },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+  scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+});
+
+/** Undefined while logged out: the login page shows instead, and the wanted page opens after it. */
+let role: Role | undefined;
+const allowed = (to: RouteLocationNormalized) => !to.meta.roles || !role || to.meta.roles.includes(role);
+router.beforeEach((to) => (allowed(to) ? true : { name: 'overview' }));
+
+/** Called when the user logs in or their role changes; leaves a page the new role may not open. */
+export function setRouteRole(r: Role | undefined): void {
+  role = r;
+  if (!allowed(router.currentRoute.value)) void router.replace({ name: 'overview' });
+}

@@ -1,0 +1,13 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ApiContext } from '../context.js';
+import { appConfig } from '../schemas.js';
+
+/** Settings the dashboard needs before anyone logs in: nothing secret, so no session is required. */
+export function configRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/config', { schema: { tags: ['config'], response: { 200: appConfig } } }, async () => ({
+      timeZone: ctx.config.HUB_TZ,
+      staleAfterMs: ctx.config.STALE_AFTER_S * 1000,
+    }));
+  };
+}
