@@ -6,7 +6,11 @@ import type { Socket } from 'node:net';
  * before anything could look at it. It listens on 'data', which — while aedes drives the socket
  * with 'readable' — sees each chunk exactly when aedes reads it, without changing the flow.
  */
-export function guardPacketSize(socket: Socket, maxBytes: number, refused: (announced: number) => void): void {
+export function guardPacketSize(
+  socket: Socket,
+  maxBytes: number,
+  refused: (announced: number) => void,
+): void {
   // State of the fixed header being read: 0 = expecting the type byte, then length bytes.
   let inHeader = true;
   let sawType = false;

@@ -35,12 +35,81 @@ export const configSchema = z.object({
     .max(1_048_576)
     .default(32_768)
     .describe('larger MQTT payloads are refused; a packet announcing much more is cut off unread'),
-  DEVICE_RATE_PER_S: z.coerce.number().min(0.1).default(20).describe('messages a second one device may send on average'),
-  DEVICE_RATE_BURST: z.coerce.number().int().min(1).default(200).describe('messages one device may send in a burst'),
-  MAX_CLOCK_SKEW_S: z.coerce.number().int().min(0).default(600).describe('how far ahead of the hub a device clock may be'),
-  MAX_READING_AGE_D: z.coerce.number().min(0.01).default(30).describe('readings older than this many days are refused'),
+  DEVICE_RATE_PER_S: z.coerce
+    .number()
+    .min(0.1)
+    .default(20)
+    .describe('messages a second one device may send on average'),
+  DEVICE_RATE_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(200)
+    .describe('messages one device may send in a burst'),
+  MAX_CLOCK_SKEW_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe('how far ahead of the hub a device clock may be'),
+  MAX_READING_AGE_D: z.coerce
+    .number()
+    .min(0.01)
+    .default(30)
+    .describe('readings older than this many days are refused'),
+  LIVE_CLIENT_MAX_QUEUE: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(500)
+    .describe('updates queued for a dashboard that stopped reading before it is dropped'),
   SESSION_TTL_H: z.coerce.number().int().min(1).default(12),
+  // Screening appointments (services/appointments/).
+  BOOKING_CUTOFF_MIN: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(30)
+    .describe('residents cannot book or reschedule into a slot starting sooner than this'),
+  PERSONAL_DATA_RETENTION_DAYS: z.coerce
+    .number()
+    .min(0)
+    .max(3650)
+    .default(30)
+    .describe("residents' names and numbers are erased this many days after their session"),
+  APPOINTMENT_SWEEP_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe('how often no-shows are marked and expired personal data is erased'),
+  PUBLIC_RATE_LIMIT_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe('requests one client address may make to the public booking API per window'),
+  PUBLIC_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
+  WEBHOOK_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('receives signed booking notifications'),
+  WEBHOOK_SECRET: z.string().min(16).optional().describe('HMAC-SHA256 key for X-Yizhan-Signature'),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  WEBHOOK_RETRY_BASE_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(2000)
+    .describe('first retry delay; each further one is four times longer'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Settings that depend on each other, checked in the same pass so every problem is reported at once. */
+const checkedConfigSchema = configSchema.refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {
+  path: ['WEBHOOK_SECRET'],
+  message: 'required when WEBHOOK_URL is set: receivers must be able to verify who sent a notification',
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -53,7 +122,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable (`HUB_ADMIN_PASSWORD= npm start`) means "not set", as in most shells' tools.
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = configSchema.safeParse(given);
+  const parsed = checkedConfigSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { buildApi } from './api/server.js';
+import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { Ingest } from './ingest/ingest.js';
 import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
-import { attachLiveSocket } from './live/socket.js';
+import { ALL_ROOM, attachLiveSocket, siteRoom } from './live/socket.js';
 import { openStateDb } from './state/db.js';
 import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
@@ -24,14 +25,20 @@ export interface Hub {
   generatedAdminPassword?: string;
   broker: Broker;
   ingest: Ingest;
+  appointments: Appointments;
   close(): Promise<void>;
+}
+
+export interface HubOptions {
+  /** The clock of appointment rules (cut-off, no-shows, retention); tests pass their own. */
+  now?: () => number;
 }
 
 /**
  * Starts the whole hub in this process: stores, broker, ingest, live state, HTTP API, socket.io and
  * the dashboard. `overrides` take precedence over the environment (tests and the demo use them).
  */
-export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
+export async function startHub(overrides: ConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
   const config = loadConfig({ ...process.env, ...stringify(overrides) });
   const db = await openStateDb(config.dataDir);
   const telemetry = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb'));
@@ -41,12 +48,13 @@ export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
   const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000);
   const generatedAdminPassword = await ensureAdmin(users, config);
   const ingestErrors = new IngestErrorLog(db);
+  const appointments = await createAppointments({ db, sites, config, now: options.now });
 
   const live = new LiveState(devices, { timeZone: config.HUB_TZ, staleAfterMs: config.STALE_AFTER_S * 1000 });
   for (const site of await sites.list()) live.setSite(site);
   live.seed(await telemetry.latest());
 
-  const commit = new GroupCommit(telemetry);
+  const commit = new GroupCommit(telemetry, 200_000, (failure) => live.setStoreFailure(failure));
   const ingest = new Ingest(
     commit,
     live,
@@ -80,6 +88,7 @@ export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
     ingest,
     ingestErrors,
     broker,
+    appointments,
     mqttPort: () => mqttPort,
     ready: async () => ({
       state: await db
@@ -91,21 +100,40 @@ export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
           () => true,
           () => false,
         ),
-      telemetry: await telemetry.check().then(
-        () => true,
-        () => false,
-      ),
+      telemetry:
+        !commit.failure &&
+        (await telemetry.check().then(
+          () => true,
+          () => false,
+        )),
       broker: !broker.aedes.closed,
     }),
   });
-  const socket = attachLiveSocket(api.server, live, users);
+  const socket = attachLiveSocket(api.server, live, users, {
+    maxQueuedPackets: config.LIVE_CLIENT_MAX_QUEUE,
+    maxBufferedBytes: 4 * 1024 * 1024,
+    everyMs: 1000,
+  });
+  appointments.setLogger(api.log);
+  appointments.live.attach((siteId, day) =>
+    socket.io.to([ALL_ROOM, siteRoom(siteId)]).emit('appointments', day),
+  );
   broker.attachWebSocket(api.server);
 
+  /**
+   * Graceful stop: take no new connections or publishes, write what was accepted so its PUBACKs
+   * go out, then close the devices' connections and the stores.
+   */
   const stopAll = async () => {
+    broker.stopAccepting();
+    commit.close();
+    await commit.drain();
+    // Let the PUBACKs of the last batch reach the sockets before they are closed.
+    await new Promise((r) => setImmediate(r));
     await broker.close().catch(() => {});
+    await appointments.close();
     await socket.close();
     await api.close();
-    await commit.drain();
     live.close();
     await ingestErrors.close();
     await telemetry.close();
@@ -114,6 +142,7 @@ export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
   try {
     mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);
     await api.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+    await appointments.start();
   } catch (err) {
     await stopAll();
     throw err;
@@ -131,6 +160,7 @@ export async function startHub(overrides: ConfigInput = {}): Promise<Hub> {
     generatedAdminPassword,
     broker,
     ingest,
+    appointments,
     close: () => {
       closing ??= stopAll();
       return closing;

@@ -1,4 +1,5 @@
 import type { Broker } from '../../broker/broker.js';
+import type { Appointments } from '../appointments/module.js';
 import type { Config } from '../config.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { LiveState } from '../live/live-state.js';
@@ -19,6 +20,7 @@ export interface ApiContext {
   ingest: Ingest;
   ingestErrors: IngestErrorLog;
   broker: Broker;
+  appointments: Appointments;
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;

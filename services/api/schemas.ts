@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceId, deviceKind, metricName, siteId } from '../../devices/contract/index.js';
+import { deviceId, deviceKind, eventType, metricName, siteId } from '../../devices/contract/index.js';
 
 /** HTTP API bodies and replies. The dashboard imports these types; the server validates with them. */
 
@@ -14,6 +14,31 @@ export const user = z.object({
 export const loginBody = z.strictObject({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(256),
+});
+
+/** User administration (admins only). Role/site rules that need the stored user are checked by the route. */
+export const username = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, 'letters, digits, dot, dash, underscore; 2–64');
+export const newPassword = z.string().min(8, 'at least 8 characters').max(256);
+export const userCreateBody = z.strictObject({
+  username,
+  password: newPassword,
+  role,
+  /** Required (at least one) for a manager; must be empty for admins and planners. */
+  siteIds: z.array(siteId).max(1000).default([]),
+});
+export const userUpdateBody = z
+  .strictObject({ role: role.optional(), siteIds: z.array(siteId).max(1000).optional() })
+  .refine((b) => b.role !== undefined || b.siteIds !== undefined, 'give role or siteIds');
+export const passwordResetBody = z.strictObject({ password: newPassword });
+export const userParams = z.object({ userId: z.coerce.number().int().min(1) });
+
+/** What the dashboard needs before it renders anything; no login required. */
+export const appConfig = z.object({
+  /** IANA zone every wall-clock time is shown in (HUB_TZ). */
+  timeZone: z.string(),
+  staleAfterMs: z.number().int(),
 });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
@@ -84,6 +109,13 @@ export const siteLive = z.object({
   devices: z.array(liveDevice),
 });
 
+/** The hub's own condition, shown on every dashboard: a failing store means data is held back. */
+export const hubStatus = z.object({
+  telemetryStore: z.enum(['ok', 'failing']),
+  since: z.number().int().nullable(),
+  message: z.string().nullable(),
+});
+
 export const aggregate = z.enum(['avg', 'min', 'max', 'sum', 'count', 'last']);
 export const rangeQuery = z.strictObject({
   siteId: siteId.optional(),
@@ -98,6 +130,20 @@ export const rangeQuery = z.strictObject({
     .max(31 * 86_400_000)
     .default(3_600_000),
   agg: aggregate.default('avg'),
+});
+/** Events of one type counted per bucket, e.g. door openings per hour. */
+export const eventCountQuery = z.strictObject({
+  siteId: siteId.optional(),
+  deviceId: deviceId.optional(),
+  type: eventType,
+  from: z.coerce.number().int().min(0),
+  to: z.coerce.number().int().min(0),
+  bucketMs: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(31 * 86_400_000)
+    .default(3_600_000),
 });
 export const rangePoint = z.object({
   t: z.number().int(),
@@ -121,6 +167,9 @@ export const apiError = z.object({
 
 export type Role = z.infer<typeof role>;
 export type User = z.infer<typeof user>;
+export type UserCreate = z.infer<typeof userCreateBody>;
+export type UserUpdate = z.infer<typeof userUpdateBody>;
+export type AppConfig = z.infer<typeof appConfig>;
 export type Site = z.infer<typeof site>;
 export type SiteInput = z.infer<typeof siteInput>;
 export type Device = z.infer<typeof device>;
@@ -129,7 +178,9 @@ export type ProvisionedDevice = z.infer<typeof provisionedDevice>;
 export type LiveDevice = z.infer<typeof liveDevice>;
 export type SiteLive = z.infer<typeof siteLive>;
 export type SiteHealth = z.infer<typeof siteHealth>;
+export type HubStatus = z.infer<typeof hubStatus>;
 export type RangeQuery = z.infer<typeof rangeQuery>;
 export type RangePoint = z.infer<typeof rangePoint>;
+export type EventCountQuery = z.infer<typeof eventCountQuery>;
 export type IngestErrorCount = z.infer<typeof ingestErrorCount>;
 export type ApiError = z.infer<typeof apiError>;

@@ -13,13 +13,16 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { appointmentRoutes } from '../appointments/routes.js';
 import { HubError } from '../errors.js';
 import type { ApiContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
+import { configRoutes } from './routes/config.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { siteRoutes } from './routes/sites.js';
 import { telemetryRoutes } from './routes/telemetry.js';
+import { userRoutes } from './routes/users.js';
 
 export type Api = FastifyInstance;
 
@@ -42,7 +45,8 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
         code: 'VALIDATION',
         message: `invalid ${err.validationContext ?? 'request'}`,
         fields: err.validation.map((v) => ({
-          path: `${err.validationContext ?? ''}${v.instancePath.replaceAll('/', '.')}`,
+          // A whole-body issue (refine, unknown key) has instancePath '/': report it as 'body', not 'body.'.
+          path: `${err.validationContext ?? ''}${v.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''),
           message: v.message ?? 'invalid',
         })),
       });
@@ -69,6 +73,9 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(siteRoutes(ctx), { prefix: '/api' });
   await app.register(deviceRoutes(ctx), { prefix: '/api' });
   await app.register(telemetryRoutes(ctx), { prefix: '/api/telemetry' });
+  await app.register(appointmentRoutes(ctx), { prefix: '/api' });
+  await app.register(userRoutes(ctx), { prefix: '/api' });
+  await app.register(configRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {
@@ -81,6 +88,8 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
           file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
         ),
     });
+    // The residents' booking page is its own small entry (dashboard/book.html), not the staff app.
+    app.get('/book', { schema: { hide: true } }, (_request, reply) => reply.sendFile('book.html'));
     app.setNotFoundHandler((request, reply) =>
       request.url.startsWith('/api/') || request.method !== 'GET'
         ? reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` })

@@ -1,4 +1,5 @@
-import type { LiveDevice, Site, SiteLive } from '../api/schemas.js';
+import type { HubStatus, LiveDevice, Site, SiteLive, User } from '../api/schemas.js';
+import type { AppointmentsDay } from '../appointments/schemas.js';
 
 /**
  * socket.io events. A client gets `snapshot` once on connect (every site it may see), then
@@ -8,6 +9,15 @@ export interface ServerToClientEvents {
   snapshot: (s: { sites: Site[]; live: SiteLive[]; staleAfterMs: number; serverTime: number }) => void;
   site: (live: SiteLive) => void;
   deviceEvent: (e: LiveEvent) => void;
+  /** Sent on connect and whenever it changes. */
+  hub: (s: HubStatus) => void;
+  /** The user's role or sites changed while connected; a fresh `snapshot` follows at once. */
+  user: (u: User) => void;
+  /**
+   * A site's screening appointments today changed (booked, cancelled, checked in, no-show, session
+   * planned or cancelled). Counts only, so it goes to the site's room and to `all` alike.
+   */
+  appointments: (day: AppointmentsDay) => void;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: no client-to-server events yet

@@ -1,24 +1,41 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import type { User } from '../api/schemas.js';
 import { sessionToken, visibleSites } from '../auth/session.js';
-import type { UserRepo } from '../state/users.js';
+import type { UserChange, UserRepo } from '../state/users.js';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.js';
 import type { LiveState } from './live-state.js';
+import { dropSlowClients } from './slow-clients.js';
 
 interface SocketData {
   user: User;
+  /** The login session this socket rides on; it ends with it. */
+  sessionId: string;
+  expiresAt: number;
 }
 
+type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
 /** Rooms: managers join one room per site they run; admins and planners join `all`. */
-const siteRoom = (id: string) => `site:${id}`;
-const ALL = 'all';
+export const siteRoom = (id: string) => `site:${id}`;
+export const ALL_ROOM = 'all';
+const ALL = ALL_ROOM;
+const isScopeRoom = (room: string) => room === ALL || room.startsWith('site:');
+/** setTimeout fires at once for delays above 2^31 - 1 ms (~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * socket.io on the hub's HTTP server, logged in by the same session cookie as the API. A client
- * gets a snapshot of the sites it may see, then only what changes.
+ * gets a snapshot of the sites it may see, then only what changes. Scope follows the user: a new
+ * role or site assignment moves the socket to the new rooms with a fresh snapshot; logout, expiry,
+ * a password reset or deleting the user disconnects it.
  */
-export function attachLiveSocket(server: HttpServer, live: LiveState, users: UserRepo) {
+export function attachLiveSocket(
+  server: HttpServer,
+  live: LiveState,
+  users: UserRepo,
+  slowClient = { maxQueuedPackets: 500, maxBufferedBytes: 4 * 1024 * 1024, everyMs: 1000 },
+) {
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(
     server,
     {
@@ -30,13 +47,17 @@ export function attachLiveSocket(server: HttpServer, live: LiveState, users: Use
 
   io.use(async (socket, next) => {
     const token = sessionToken(socket.handshake.headers.cookie);
-    const user = token ? await users.userForSession(token).catch(() => undefined) : undefined;
-    if (!user) return next(new Error('UNAUTHENTICATED'));
-    socket.data.user = user;
+    const session = token ? await users.session(token).catch(() => undefined) : undefined;
+    if (!session) return next(new Error('UNAUTHENTICATED'));
+    socket.data.user = session.user;
+    socket.data.sessionId = session.id;
+    socket.data.expiresAt = session.expiresAt;
     next();
   });
 
-  io.on('connection', (socket) => {
+  /** Joins the rooms the user's scope allows (leaving any others) and sends what they now see. */
+  const scope = (socket: LiveSocket) => {
+    for (const room of socket.rooms) if (isScopeRoom(room)) socket.leave(room);
     const only = visibleSites(socket.data.user);
     socket.join(only ? only.map(siteRoom) : [ALL]);
     socket.emit('snapshot', {
@@ -45,7 +66,44 @@ export function attachLiveSocket(server: HttpServer, live: LiveState, users: Use
       staleAfterMs: live.staleAfterMs,
       serverTime: Date.now(),
     });
+  };
+
+  io.on('connection', (socket) => {
+    const expiry = setTimeout(
+      () => socket.disconnect(true),
+      Math.min(MAX_TIMER_MS, Math.max(0, socket.data.expiresAt - Date.now())),
+    );
+    socket.on('disconnect', () => clearTimeout(expiry));
+    scope(socket);
+    socket.emit('hub', live.hubStatus);
   });
+
+  const sockets = (match: (data: SocketData) => boolean) =>
+    [...io.of('/').sockets.values()].filter((s) => match(s.data));
+
+  const onUserChange = (change: UserChange) => {
+    switch (change.type) {
+      case 'updated':
+        for (const s of sockets((d) => d.user.id === change.user.id)) {
+          s.data.user = change.user;
+          s.emit('user', change.user);
+          scope(s);
+        }
+        break;
+      case 'deleted':
+        for (const s of sockets((d) => d.user.id === change.userId)) s.disconnect(true);
+        break;
+      case 'sessions-closed':
+        for (const s of sockets((d) => d.user.id === change.userId && d.sessionId !== change.except)) {
+          s.disconnect(true);
+        }
+        break;
+      case 'session-closed':
+        for (const s of sockets((d) => d.sessionId === change.sessionId)) s.disconnect(true);
+        break;
+    }
+  };
+  const unwatchUsers = users.onChange(onUserChange);
 
   const unsubscribe = live.subscribe({
     sites(changed) {
@@ -54,12 +112,21 @@ export function attachLiveSocket(server: HttpServer, live: LiveState, users: Use
     event(e) {
       io.to([ALL, siteRoom(e.siteId)]).emit('deviceEvent', e);
     },
+    hub(status) {
+      io.emit('hub', status);
+    },
+  });
+
+  const stopDroppingSlowClients = dropSlowClients(io as unknown as Server, slowClient, () => {
+    live.stats.slowClientsDropped += 1;
   });
 
   return {
     io,
     async close() {
+      stopDroppingSlowClients();
       unsubscribe();
+      unwatchUsers();
       io.disconnectSockets(true);
       // io.close() would also close the HTTP server, which the hub closes itself.
       io.engine.close();

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 /** Append only: a migration that has run on a deployed hub is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -59,6 +59,111 @@ export const migrations: Record<string, Migration> = {
         .addColumn('last_message', 'text', (c) => c.notNull())
         .addColumn('last_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('ingest_errors_pk', ['device_id', 'code'])
+        .execute();
+    },
+  },
+  '002-appointments': {
+    // Screening sessions, residents' bookings and the audit log of reads of their personal data
+    // (services/appointments/). Users are referenced by id without a foreign key: deleting a user
+    // must not delete the record of what they did.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('appointment_sessions')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull().references('sites.id'))
+        .addColumn('series_id', 'text')
+        .addColumn('local_date', 'text', (c) => c.notNull())
+        .addColumn('start_time', 'text', (c) => c.notNull())
+        .addColumn('end_time', 'text', (c) => c.notNull())
+        .addColumn('start_at', 'bigint', (c) => c.notNull())
+        .addColumn('end_at', 'bigint', (c) => c.notNull())
+        .addColumn('slot_minutes', 'integer', (c) => c.notNull())
+        .addColumn('capacity_per_slot', 'integer', (c) => c.notNull())
+        .addColumn('screenings', 'text', (c) => c.notNull())
+        .addColumn('doctor_name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('cancel_reason', 'text')
+        // Bumped by every booking transaction first, so bookings of one session are serialised
+        // (see services/appointments/booking.ts).
+        .addColumn('lock_version', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_by', 'integer')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('appointment_sessions_site_start')
+        .on('appointment_sessions')
+        .columns(['site_id', 'start_at'])
+        .execute();
+      await db.schema
+        .createIndex('appointment_sessions_date')
+        .on('appointment_sessions')
+        .columns(['local_date', 'site_id'])
+        .execute();
+      await db.schema
+        .createTable('appointment_bookings')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('code', 'text', (c) => c.notNull().unique())
+        .addColumn('session_id', 'integer', (c) => c.notNull().references('appointment_sessions.id'))
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('slot_start', 'bigint', (c) => c.notNull())
+        .addColumn('slot_end', 'bigint', (c) => c.notNull())
+        .addColumn('screening', 'text', (c) => c.notNull())
+        // Personal data: nulled by the retention purge, which sets purged_at.
+        .addColumn('name', 'text')
+        .addColumn('mobile', 'text')
+        .addColumn('mobile_last4', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('cancelled_by', 'text')
+        .addColumn('checked_in_at', 'bigint')
+        .addColumn('checked_in_by', 'integer')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('purged_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('appointment_bookings_slot')
+        .on('appointment_bookings')
+        .columns(['session_id', 'slot_start', 'status'])
+        .execute();
+      // One live booking per number per session, enforced by the database as well as by the check
+      // in the booking transaction. Partial unique indexes exist in SQLite and PostgreSQL alike.
+      await db.schema
+        .createIndex('appointment_bookings_one_per_mobile')
+        .unique()
+        .on('appointment_bookings')
+        .columns(['session_id', 'mobile'])
+        .where(sql.ref('status'), '<>', sql.lit('cancelled'))
+        .execute();
+      await db.schema
+        .createIndex('appointment_bookings_site_slot')
+        .on('appointment_bookings')
+        .columns(['site_id', 'slot_start'])
+        .execute();
+      await db.schema
+        .createIndex('appointment_bookings_status_end')
+        .on('appointment_bookings')
+        .columns(['status', 'slot_end'])
+        .execute();
+      await db.schema
+        .createTable('appointment_audit')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('user_id', 'integer')
+        .addColumn('username', 'text')
+        .addColumn('role', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text')
+        .addColumn('booking_id', 'integer')
+        .addColumn('booking_ids', 'text')
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .execute();
+      await db.schema.createIndex('appointment_audit_at').on('appointment_audit').column('at').execute();
+      await db.schema
+        .createIndex('appointment_audit_booking')
+        .on('appointment_audit')
+        .column('booking_id')
         .execute();
     },
   },

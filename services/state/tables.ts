@@ -41,4 +41,59 @@ export interface Database {
     last_message: string;
     last_at: number;
   };
+  appointment_sessions: {
+    id: Generated<number>;
+    site_id: string;
+    series_id: string | null;
+    /** YYYY-MM-DD and HH:MM in the hub's time zone, as entered; start_at/end_at are the instants. */
+    local_date: string;
+    start_time: string;
+    end_time: string;
+    start_at: number;
+    end_at: number;
+    slot_minutes: number;
+    capacity_per_slot: number;
+    /** JSON array of screening codes. */
+    screenings: string;
+    doctor_name: string;
+    status: string;
+    cancel_reason: string | null;
+    lock_version: Generated<number>;
+    created_by: number | null;
+    created_at: number;
+    updated_at: number;
+  };
+  appointment_bookings: {
+    id: Generated<number>;
+    code: string;
+    session_id: number;
+    site_id: string;
+    slot_start: number;
+    slot_end: number;
+    screening: string;
+    name: string | null;
+    mobile: string | null;
+    mobile_last4: string | null;
+    status: string;
+    cancelled_by: string | null;
+    checked_in_at: number | null;
+    checked_in_by: number | null;
+    created_at: number;
+    updated_at: number;
+    purged_at: number | null;
+  };
+  appointment_audit: {
+    id: Generated<number>;
+    at: number;
+    user_id: number | null;
+    username: string | null;
+    role: string | null;
+    action: string;
+    site_id: string | null;
+    booking_id: number | null;
+    /** Comma-separated ids of the bookings a list or search returned. */
+    booking_ids: string | null;
+    route: string;
+    reason: string | null;
+  };
 }

@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import type { DeviceKind } from '../../devices/contract/index.js';
 import type { ProvisionedDevice, SiteInput } from '../../services/api/schemas.js';
-import { type Hub, startHub } from '../../services/hub.js';
+import { type Hub, type HubOptions, startHub } from '../../services/hub.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../services/live/events.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
@@ -13,18 +13,22 @@ export const ADMIN_PASSWORD = 'test-admin-password';
 /** A hub on free ports and its own data directory, as the tests need it. */
 export async function testHub(
   extra: Record<string, string | number> = {},
+  options: HubOptions = {},
 ): Promise<Hub & { dataDir: string }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-test-'));
-  const hub = await startHub({
-    HUB_DATA_DIR: dataDir,
-    HTTP_PORT: 0,
-    HTTP_HOST: '127.0.0.1',
-    MQTT_PORT: 0,
-    MQTT_HOST: '127.0.0.1',
-    HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    LOG_LEVEL: 'silent',
-    ...extra,
-  } as never);
+  const hub = await startHub(
+    {
+      HUB_DATA_DIR: dataDir,
+      HTTP_PORT: 0,
+      HTTP_HOST: '127.0.0.1',
+      MQTT_PORT: 0,
+      MQTT_HOST: '127.0.0.1',
+      HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: 'silent',
+      ...extra,
+    } as never,
+    options,
+  );
   const close = hub.close;
   return {
     ...hub,

@@ -30,6 +30,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         const stats = {
           ingest: ctx.ingest.stats,
           broker: ctx.broker.stats,
+          live: ctx.live.stats,
           connectedDevices: ctx.broker.aedes.connectedClients,
           rssBytes: process.memoryUsage().rss,
           uptimeS: Math.round(process.uptime()),

@@ -1,0 +1,59 @@
+import type { AppointmentsDay } from './schemas.js';
+import type { AppointmentSummaries } from './summary.js';
+
+export type AppointmentsEmit = (siteId: string, day: AppointmentsDay) => void;
+
+/**
+ * Sends a site's appointment day (counts only, no personal data) to the live socket when its
+ * bookings change. Changes are coalesced per site for `delayMs`, so a burst of bookings at one
+ * hut becomes one message; only today's changes are sent, as the dashboards show today.
+ */
+export class AppointmentsLive {
+  private emit: AppointmentsEmit | undefined;
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly summaries: AppointmentSummaries,
+    private readonly onError: (err: unknown) => void,
+    private readonly delayMs = 100,
+  ) {}
+
+  attach(emit: AppointmentsEmit): void {
+    this.emit = emit;
+  }
+
+  changed(siteId: string, dates: string[]): void {
+    if (!this.emit || !dates.includes(this.summaries.today())) return;
+    this.pending.add(siteId);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.flush().catch(this.onError);
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.clear();
+    this.emit = undefined;
+    await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    const sites = [...this.pending];
+    this.pending.clear();
+    const date = this.summaries.today();
+    const days = new Map((await this.summaries.days(sites, date)).map((d) => [d.siteId, d]));
+    for (const siteId of sites) {
+      const day = days.get(siteId) ?? { siteId, date, sessions: [], totals: emptyTotals() };
+      this.emit?.(siteId, day);
+    }
+  }
+}
+
+function emptyTotals(): AppointmentsDay['totals'] {
+  return { sessions: 0, capacity: 0, booked: 0, checkedIn: 0, noShow: 0, cancelled: 0 };
+}

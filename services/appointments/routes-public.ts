@@ -1,0 +1,146 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { siteId } from '../../devices/contract/index.js';
+import type { ApiContext } from '../api/context.js';
+import { HubError } from '../errors.js';
+import { maskMobile } from './codes.js';
+import type { BookingRow } from './repo.js';
+import {
+  bookingBody,
+  codeAndMobile,
+  publicSession,
+  publicSessionsQuery,
+  publicSite,
+  type ResidentBooking,
+  rescheduleBody,
+  residentBooking,
+} from './schemas.js';
+import { localParts } from './zoned-time.js';
+
+/**
+ * The residents' side, no login: sites, open slots, and booking by name and number. Everything
+ * here is rate-limited per client address (PUBLIC_RATE_LIMIT_MAX per PUBLIC_RATE_LIMIT_WINDOW_S);
+ * the limiter is registered inside this plugin so it applies to these routes only.
+ * Numbers travel in POST bodies, never in URLs, so they stay out of access logs.
+ */
+export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+  const { appointments: a } = ctx;
+  return async (app) => {
+    await app.register(rateLimit, {
+      global: true,
+      max: ctx.config.PUBLIC_RATE_LIMIT_MAX,
+      timeWindow: ctx.config.PUBLIC_RATE_LIMIT_WINDOW_S * 1000,
+      errorResponseBuilder: (_request, c) =>
+        new HubError('RATE_LIMITED', `too many requests; try again in ${c.after}`),
+    });
+
+    async function toResident(b: BookingRow): Promise<ResidentBooking> {
+      const [site, session] = await Promise.all([ctx.sites.get(b.site_id), a.repo.session(b.session_id)]);
+      const start = localParts(Number(b.slot_start), a.timeZone);
+      return {
+        code: b.code,
+        status: b.status as ResidentBooking['status'],
+        siteId: b.site_id,
+        siteName: site?.name ?? { zh: b.site_id, en: b.site_id },
+        address: site?.address ?? '',
+        sessionId: b.session_id,
+        date: start.date,
+        start: start.time,
+        end: localParts(Number(b.slot_end), a.timeZone).time,
+        slotStartAt: Number(b.slot_start),
+        doctorName: session?.doctor_name ?? '',
+        screening: b.screening as ResidentBooking['screening'],
+        name: b.name,
+        mobileMasked: maskMobile(b.mobile),
+      };
+    }
+
+    app.get(
+      '/sites',
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Sites residents can book at, with the days that still have open slots',
+          response: {
+            200: z.object({
+              sites: z.array(publicSite),
+              today: z.string(),
+              /** For the booking page's privacy notice. */
+              retentionDays: z.number(),
+              cutoffMinutes: z.number().int(),
+            }),
+          },
+        },
+      },
+      async () => {
+        const days = await a.summaries.upcomingDays();
+        const sites = (await ctx.sites.list()).map((s) => ({
+          id: s.id,
+          name: s.name,
+          community: s.community,
+          address: s.address,
+          openingHours: s.openingHours,
+          upcomingDays: (days.get(s.id) ?? []).sort(),
+        }));
+        return {
+          sites,
+          today: a.summaries.today(),
+          retentionDays: ctx.config.PERSONAL_DATA_RETENTION_DAYS,
+          cutoffMinutes: ctx.config.BOOKING_CUTOFF_MIN,
+        };
+      },
+    );
+
+    app.get(
+      '/sites/:siteId/sessions',
+      {
+        schema: {
+          tags: ['booking'],
+          params: z.object({ siteId }),
+          querystring: publicSessionsQuery,
+          response: { 200: z.object({ sessions: z.array(publicSession) }) },
+        },
+      },
+      async (request) => {
+        if (!(await ctx.sites.get(request.params.siteId))) {
+          throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
+        }
+        return { sessions: await a.summaries.publicSessions(request.params.siteId, request.query.date) };
+      },
+    );
+
+    app.post(
+      '/bookings',
+      { schema: { tags: ['booking'], body: bookingBody, response: { 201: residentBooking } } },
+      async (request, reply) => reply.code(201).send(await toResident(await a.bookings.book(request.body))),
+    );
+
+    app.post(
+      '/bookings/lookup',
+      { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
+      async (request) => {
+        const b = await a.bookings.find(request.body.code, request.body.mobile);
+        await a.audit.record({
+          action: 'resident_lookup',
+          siteId: b.site_id,
+          bookingIds: [b.id],
+          route: `${request.method} ${request.routeOptions.url}`,
+        });
+        return toResident(b);
+      },
+    );
+
+    app.post(
+      '/bookings/cancel',
+      { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
+      async (request) => toResident(await a.bookings.cancel(request.body.code, request.body.mobile)),
+    );
+
+    app.post(
+      '/bookings/reschedule',
+      { schema: { tags: ['booking'], body: rescheduleBody, response: { 200: residentBooking } } },
+      async (request) => toResident(await a.bookings.reschedule(request.body)),
+    );
+  };
+}
