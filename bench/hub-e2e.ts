@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CpuReport } from './cpu.js';
+import { MARKER_DEVICE, MARKER_SITE, publisherDevice, siteId } from './hub-data.js';
+import type { HubProcess, HubStats } from './hub-process.js';
+import { type LoadGenerator, measure, startLoadGenerator } from './load.js';
+import type { BenchOptions } from './options.js';
+import { type ProfileSummary, summarizeProfile } from './profile.js';
+import { epochNow, type Percentiles, type RunResult } from './protocol.js';
+
+/**
+ * The hub end to end: authenticated QoS 1 publishers, validated readings stored in DuckDB before
+ * each PUBACK, and a dashboard's socket.io client receiving the live `site` updates.
+ */
+
+export function startHubGenerator(
+  hub: HubProcess,
+  opts: BenchOptions,
+  secret: string,
+): Promise<LoadGenerator> {
+  const topic = (site: string, device: string) => `yz/v1/${site}/${device}/telemetry`;
+  return startLoadGenerator({
+    url: hub.mqttUrl,
+    workers: opts.workers,
+    publishers: Array.from({ length: opts.publishers }, (_, k) => {
+      const id = publisherDevice(k + 1);
+      return { clientId: id, username: id, password: secret, topic: topic(siteId(k + 1), id) };
+    }),
+    marker: {
+      clientId: MARKER_DEVICE,
+      username: MARKER_DEVICE,
+      password: secret,
+      topic: topic(MARKER_SITE, MARKER_DEVICE),
+      deviceId: MARKER_DEVICE,
+      intervalMs: opts.markerIntervalMs,
+    },
+    observer: { kind: 'live', url: hub.httpUrl, cookie: `${hub.cookie}`, markerDeviceId: MARKER_DEVICE },
+  });
+}
+
+export interface E2eResult {
+  /** Readings acknowledged (so stored) per second, from the publishers' PUBACKs. */
+  readingsPerS: number;
+  /** The same from the hub's own counter, /api/stats ingest.readings over the window. */
+  statsReadingsPerS: number;
+  siteEventsPerS: number;
+  ackLatency: Percentiles;
+  liveLatency: RunResult['liveLatency'];
+  liveFresh: RunResult['liveFresh'];
+  unacked: number;
+  storeFailures: number;
+  refused: number;
+  payloadBytes: number;
+  cpu: CpuReport;
+  errors: string[];
+  /** Everything /api/stats said at the window's edges, so counters the hub adds later are kept too. */
+  hubStats: { start: HubStats; end: HubStats };
+}
+
+const pids = (hub: HubProcess, gen: LoadGenerator) => ({ hub: hub.pid, generator: gen.child.pid });
+const stamped = (hub: HubProcess) => () => hub.stats().then((stats) => ({ stats, at: epochNow() }));
+
+export async function measureE2e(
+  hub: HubProcess,
+  gen: LoadGenerator,
+  opts: BenchOptions,
+  seqBase: number,
+): Promise<E2eResult> {
+  const m = await measure<{ stats: HubStats; at: number }, { stats: HubStats; at: number }>(
+    gen,
+    {
+      qos: 1,
+      mode: { kind: 'window', inflight: opts.inflight },
+      seqBase,
+      drainMs: opts.drainMs,
+      warmupMs: opts.warmupMs,
+      windowMs: opts.windowMs,
+    },
+    pids(hub, gen),
+    { atStart: stamped(hub), atEnd: stamped(hub) },
+  );
+  const r = m.result;
+  if (r.ackedInWindow === 0)
+    throw new Error(`no reading acknowledged (${r.errors.join('; ') || 'no errors'})`);
+  const a = m.atStart!;
+  const b = m.atEnd!;
+  return {
+    readingsPerS: r.ackedInWindow / m.windowS,
+    statsReadingsPerS: ((b.stats.ingest.readings - a.stats.ingest.readings) * 1000) / (b.at - a.at),
+    siteEventsPerS: (r.siteEventsInWindow ?? 0) / m.windowS,
+    ackLatency: r.ackLatency,
+    liveLatency: r.liveLatency,
+    liveFresh: r.liveFresh,
+    unacked: r.unacked,
+    storeFailures: b.stats.ingest.storeFailures - a.stats.ingest.storeFailures,
+    refused: b.stats.ingest.refused - a.stats.ingest.refused,
+    payloadBytes: r.payloadBytes,
+    cpu: m.cpu,
+    errors: r.errors,
+    hubStats: { start: a.stats, end: b.stats },
+  };
+}
+
+/** A second full-rate window with the V8 profiler on: where the hub's main thread spends its time. */
+export async function profileE2e(
+  hub: HubProcess,
+  gen: LoadGenerator,
+  opts: BenchOptions,
+  seqBase: number,
+  saveTo: string,
+): Promise<ProfileSummary & { readingsPerS: number; cpu: CpuReport; file: string }> {
+  const m = await measure(
+    gen,
+    {
+      qos: 1,
+      mode: { kind: 'window', inflight: opts.inflight },
+      seqBase,
+      drainMs: opts.drainMs,
+      warmupMs: opts.warmupMs,
+      windowMs: opts.profileMs,
+    },
+    pids(hub, gen),
+    { atStart: () => hub.inspector.startProfiling(), atEnd: () => hub.inspector.stopProfiling() },
+  );
+  fs.writeFileSync(saveTo, JSON.stringify(m.atEnd));
+  return {
+    ...summarizeProfile(m.atEnd!),
+    readingsPerS: m.result.ackedInWindow / m.windowS,
+    cpu: m.cpu,
+    file: path.basename(saveTo),
+  };
+}
+
+export interface LatencyResult {
+  offeredPerS: number;
+  /** What the generator managed to send in the window (below offered if it fell behind). */
+  sentPerS: number;
+  ackedPerS: number;
+  ackLatency: Percentiles;
+  liveLatency: RunResult['liveLatency'];
+  unacked: number;
+  cpu: CpuReport;
+  errors: string[];
+}
+
+export async function measureLatency(
+  hub: HubProcess,
+  gen: LoadGenerator,
+  rate: number,
+  opts: BenchOptions,
+  seqBase: number,
+): Promise<LatencyResult> {
+  const m = await measure(
+    gen,
+    {
+      qos: 1,
+      mode: { kind: 'paced', rate },
+      seqBase,
+      drainMs: opts.drainMs,
+      warmupMs: opts.warmupMs,
+      windowMs: opts.windowMs,
+    },
+    pids(hub, gen),
+  );
+  const r = m.result;
+  return {
+    offeredPerS: rate,
+    sentPerS: r.sentInWindow / m.windowS,
+    ackedPerS: r.ackedInWindow / m.windowS,
+    ackLatency: r.ackLatency,
+    liveLatency: r.liveLatency,
+    unacked: r.unacked,
+    cpu: m.cpu,
+    errors: r.errors,
+  };
+}

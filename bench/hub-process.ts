@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Inspector } from './inspector.js';
+import { type Child, startChild } from './processes.js';
+
+/**
+ * The hub under test: `node dist/services/main.js` as a child process (its CPU and RSS are its own)
+ * on free ports of 127.0.0.1, with the V8 inspector on a free port so the bench can profile it.
+ */
+
+export interface HubStats {
+  ingest: { messages: number; readings: number; events: number; refused: number; storeFailures: number };
+  connectedDevices: number;
+  rssBytes: number;
+  uptimeS: number;
+  eventLoopDelayMs: { max: number; p99: number };
+}
+
+export interface HubProcess {
+  child: Child;
+  pid: number;
+  httpUrl: string;
+  mqttUrl: string;
+  cookie: string;
+  inspector: Inspector;
+  get<T>(pathAndQuery: string): Promise<{ status: number; body: T; ms: number }>;
+  stats(reset?: boolean): Promise<HubStats>;
+  stop(): Promise<void>;
+}
+
+export const ADMIN_PASSWORD = 'bench-admin-password';
+const RATE_LIMIT_OFF = 10_000_000;
+const MAIN = fileURLToPath(new URL('../dist/services/main.js', import.meta.url));
+
+export async function startHubProcess(dataDir: string): Promise<HubProcess> {
+  if (!fs.existsSync(MAIN))
+    throw new Error(`${MAIN} is missing: build first (npx tsc -p tsconfig.build.json)`);
+  const child = startChild('hub', process.execPath, ['--inspect=127.0.0.1:0', MAIN], {
+    env: {
+      ...process.env,
+      HUB_DATA_DIR: dataDir,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: '0',
+      HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+      // 100 connections stand in for a whole fleet here, each sending far more than one device may.
+      DEVICE_RATE_PER_S: String(RATE_LIMIT_OFF),
+      DEVICE_RATE_BURST: String(RATE_LIMIT_OFF),
+    },
+  });
+  let inspector: Inspector | undefined;
+  try {
+    const [, inspectUrl] = await child.waitFor(/Debugger listening on (ws:\/\/\S+)/, 20_000);
+    const [, httpUrl, mqttUrl] = await child.waitFor(/Yizhan Hub: dashboard (\S+)\s+MQTT (\S+)/, 60_000);
+    inspector = await Inspector.connect(inspectUrl!);
+    const login = await fetch(`${httpUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    if (login.status !== 200) throw new Error(`hub login: ${login.status} ${await login.text()}`);
+    const cookie = login.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const get = async <T>(pathAndQuery: string) => {
+      const t0 = performance.now();
+      const res = await fetch(`${httpUrl}${pathAndQuery}`, { headers: { cookie } });
+      const body = (await res.json()) as T;
+      return { status: res.status, body, ms: performance.now() - t0 };
+    };
+    const hubInspector = inspector;
+    return {
+      child,
+      pid: child.pid,
+      httpUrl: httpUrl!,
+      mqttUrl: mqttUrl!,
+      cookie,
+      inspector,
+      get,
+      async stats(reset = false) {
+        const r = await get<HubStats>(`/api/stats${reset ? '?reset=true' : ''}`);
+        if (r.status !== 200) throw new Error(`/api/stats: ${r.status} ${JSON.stringify(r.body)}`);
+        return r.body;
+      },
+      async stop() {
+        hubInspector.close();
+        // SIGTERM is the hub's graceful shutdown; allow it its bounded time, then kill.
+        await child.stop(20_000);
+      },
+    };
+  } catch (err) {
+    inspector?.close();
+    await child.stop(1000);
+    throw err;
+  }
+}

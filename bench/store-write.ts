@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
+import type { ReadingRow } from '../services/telemetry/store.js';
+import { type Percentiles, percentiles } from './protocol.js';
+
+/**
+ * A diagnostic beside the hub runs: how long TelemetryStore.write (DuckDB, the call group commit
+ * makes before any PUBACK) takes alone, in this process, for batches of the sizes the hub sees:
+ * one reading, a few hundred, and a whole in-flight window (publishers × inflight readings). It is
+ * the floor under publish→PUBACK latency, and batch ÷ write time bounds the hub's rate.
+ */
+
+export interface StoreWriteResult {
+  /** Readings per batch (each reading is 3 rows: on, power_w, water_level_pct). */
+  batches: { readings: number; rows: number; ms: Percentiles; cpuMsPerWrite: number; readingsPerS: number }[];
+}
+
+export async function measureStoreWrites(
+  dir: string,
+  sizes: number[],
+  repeats: number,
+): Promise<StoreWriteResult> {
+  const store = await openDuckDbStore(path.join(dir, 'store-write.duckdb'));
+  let seq = 0;
+  const batch = (readings: number): ReadingRow[] => {
+    const rows: ReadingRow[] = [];
+    const ts = Date.now();
+    for (let i = 0; i < readings; i++) {
+      const device = `bench-s${String((i % 100) + 1).padStart(3, '0')}-wd`;
+      const base = {
+        siteId: device.slice(0, 10),
+        deviceId: device,
+        kind: 'water_dispenser' as const,
+        seq: seq++,
+        ts,
+      };
+      rows.push({ ...base, metric: 'on', value: 1 });
+      rows.push({ ...base, metric: 'power_w', value: Math.random() * 2000 });
+      rows.push({ ...base, metric: 'water_level_pct', value: Math.random() * 100 });
+    }
+    return rows;
+  };
+  try {
+    const batches: StoreWriteResult['batches'] = [];
+    for (const readings of sizes) {
+      const ms: number[] = [];
+      let cpuUs = 0;
+      for (let i = 0; i < repeats; i++) {
+        const rows = batch(readings);
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        await store.write({ readings: rows, events: [] });
+        const c = process.cpuUsage(c0);
+        ms.push(performance.now() - t0);
+        cpuUs += c.user + c.system;
+      }
+      const p = percentiles(ms);
+      batches.push({
+        readings,
+        rows: readings * 3,
+        ms: p,
+        cpuMsPerWrite: cpuUs / 1000 / repeats,
+        readingsPerS: (readings * 1000) / p.p50,
+      });
+    }
+    return { batches };
+  } finally {
+    await store.close();
+  }
+}
