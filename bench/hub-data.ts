@@ -130,12 +130,13 @@ export async function seedHistory(
           kind: 'occupancy_counter',
           seq: m,
           ts,
-          metric: 'occupancy',
           // A daily swell, different per site: the buckets have something to average.
-          value: Math.max(
-            0,
-            Math.round(4 + 4 * Math.sin(((hour + i) / 24) * 2 * Math.PI) + Math.random() * 3),
-          ),
+          values: {
+            occupancy: Math.max(
+              0,
+              Math.round(4 + 4 * Math.sin(((hour + i) / 24) * 2 * Math.PI) + Math.random() * 3),
+            ),
+          },
         });
       }
       if (rows.length >= 50_000) {

@@ -34,9 +34,10 @@ export async function measureStoreWrites(
         seq: seq++,
         ts,
       };
-      rows.push({ ...base, metric: 'on', value: 1 });
-      rows.push({ ...base, metric: 'power_w', value: Math.random() * 2000 });
-      rows.push({ ...base, metric: 'water_level_pct', value: Math.random() * 100 });
+      rows.push({
+        ...base,
+        values: { on: 1, power_w: Math.random() * 2000, water_level_pct: Math.random() * 100 },
+      });
     }
     return rows;
   };

@@ -77,22 +77,13 @@ export class Ingest {
 }
 
 function toRows(device: DeviceRecord, readings: Reading[]): ReadingRow[] {
-  const rows: ReadingRow[] = [];
-  for (const r of readings) {
+  return readings.map((r) => {
+    const values: Record<string, number> = {};
     for (const [metric, v] of Object.entries(r.values)) {
-      if (v === undefined) continue;
-      rows.push({
-        siteId: device.siteId,
-        deviceId: device.id,
-        kind: device.kind,
-        seq: r.seq,
-        ts: r.ts,
-        metric,
-        value: typeof v === 'boolean' ? Number(v) : v,
-      });
+      if (v !== undefined) values[metric] = typeof v === 'boolean' ? Number(v) : v;
     }
-  }
-  return rows;
+    return { siteId: device.siteId, deviceId: device.id, kind: device.kind, seq: r.seq, ts: r.ts, values };
+  });
 }
 
 function toEventRow(device: DeviceRecord, e: DeviceEvent): EventRow {

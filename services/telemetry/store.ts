@@ -1,15 +1,17 @@
 import type { DeviceKind } from '../../devices/contract/index.js';
 import type { RangePoint } from '../api/schemas.js';
 
-/** One metric of one reading. Booleans from the contract are stored as 0/1. */
+/**
+ * One reading: what a device measured at one moment, under one per-device seq. Booleans from the
+ * contract are stored as 0/1.
+ */
 export interface ReadingRow {
   siteId: string;
   deviceId: string;
   kind: DeviceKind;
   seq: number;
   ts: number;
-  metric: string;
-  value: number;
+  values: Record<string, number>;
 }
 
 export interface EventRow {
@@ -77,8 +79,8 @@ export interface TelemetryStore {
   readonly name: string;
   /**
    * Durable when the promise resolves: the hub acknowledges QoS 1 publishes only after this.
-   * Idempotent: a (deviceId, seq, metric) reading and a (deviceId, seq) event already stored are
-   * kept once. Resolves with how many rows were new.
+   * Idempotent: a (deviceId, seq) reading or event already stored is kept once, the first copy
+   * winning. Resolves with how many readings and events were new.
    */
   write(batch: TelemetryBatch): Promise<{ readings: number; events: number }>;
   /** Newest value of every metric of the given devices (all devices when omitted). */
