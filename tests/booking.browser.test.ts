@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, createSession } from './helpers/appointments.js';
 import { dashboardBuilt, hasChromium, launchBrowser, SCREENSHOT_DIR, screenshot } from './helpers/browser.js';
-import { ApiClient, siteFixture, testHub } from './helpers/hub.js';
+import { ADMIN_PASSWORD, ApiClient, siteFixture, testHub } from './helpers/hub.js';
 
 const SITE = 'fanghuali-n1';
 const DAY = '2031-03-03';
@@ -131,6 +131,24 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     await expect.poll(() => panel.getByTestId('appointments-booked').textContent()).toBe('0/12');
     await manager.locator('[data-testid="appointments-live"].on').waitFor();
 
+    // The admin's overview on a phone: the tile counts today's screening; a site without sessions shows none.
+    const overview = await newPage(PHONE, 'overview');
+    await overview.goto(hub.httpUrl);
+    await overview.getByTestId('login-username').fill('admin');
+    await overview.getByTestId('login-password').fill(ADMIN_PASSWORD);
+    await overview.getByTestId('login-submit').click();
+    const tileLine = overview.locator(
+      `[data-testid="site-tile"][data-site-id="${SITE}"] [data-testid="tile-appointments"]`,
+    );
+    await tileLine.waitFor();
+    expect(await tileLine.getAttribute('data-booked')).toBe('0');
+    expect(await tileLine.getAttribute('data-capacity')).toBe('12');
+    expect(
+      await overview
+        .locator('[data-testid="site-tile"][data-site-id="dianliu-w1"] [data-testid="tile-appointments"]')
+        .count(),
+    ).toBe(0);
+
     const phone = await newPage(PHONE, 'resident');
     await phone.goto(`${hub.httpUrl}/book`);
     await expect.poll(() => phone.locator('h1').textContent()).toBe('慢病筛查预约');
@@ -166,6 +184,8 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     expect(await row.getByTestId('appointment-mobile').textContent()).toBe('*******5671');
     await expect.poll(() => panel.getByTestId('appointments-booked').textContent()).toBe('1/12');
     await screenshot(manager, 'book-5-manager-live');
+    // …and on the overview tile, also without a reload.
+    await expect.poll(() => tileLine.getAttribute('data-booked')).toBe('1');
 
     // Find by the last four digits and check in.
     await panel.getByTestId('appointments-search').fill('5671');
@@ -175,6 +195,11 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     await expect.poll(() => row.getAttribute('data-status')).toBe('checked_in');
     await expect.poll(() => panel.getByTestId('appointments-checked-in').textContent()).toBe('1');
     await screenshot(manager, 'book-6-manager-checked-in');
+    await expect.poll(() => tileLine.getAttribute('data-checked-in')).toBe('1');
+    expect((await tileLine.textContent())?.replace(/\s+/g, ' ').trim()).toBe('今日筛查 1/12 · 已签到 1');
+    await tileLine.scrollIntoViewIfNeeded();
+    await screenshot(overview, 'book-6a-overview-phone');
+    expect(await overflow(overview)).toMatchObject({ scrollWidth: PHONE.width, out: [] });
 
     // The manager on a phone: the panel and the session planner fit the width.
     await manager.setViewportSize(PHONE);

@@ -12,6 +12,7 @@ import type {
   UserCreate,
   UserUpdate,
 } from '../../services/api/schemas.js';
+import type { AppointmentsDay } from '../../services/appointments/schemas.js';
 import type { EventRow } from '../../services/telemetry/store.js';
 
 /** Thrown by every helper here for a non-2xx reply or a network failure; `body.code` is translatable. */
@@ -77,6 +78,9 @@ export const api = {
   sites: () => request<{ sites: Site[] }>('GET', '/api/sites').then((r) => r.sites),
   live: () => request<{ live: SiteLive[]; staleAfterMs: number; serverTime: number }>('GET', '/api/live'),
   config: () => request<AppConfig>('GET', '/api/config'),
+  /** Today's screening sessions of every visible site that has any (counts only, any role). */
+  appointmentsSummary: () =>
+    request<{ date: string; days: AppointmentsDay[] }>('GET', '/api/appointments/summary'),
   site: (id: string) => request<{ site: Site; devices: Device[] }>('GET', `/api/sites/${enc(id)}`),
 
   range: (q: { siteId: string; metric: string; from: number; to: number; bucketMs: number; agg: string }) =>

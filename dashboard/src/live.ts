@@ -1,8 +1,10 @@
 import { io, type Socket } from 'socket.io-client';
 import { getCurrentScope, onScopeDispose, ref, shallowReactive } from 'vue';
 import type { Site, SiteLive, User } from '../../services/api/schemas.js';
+import type { AppointmentsDay } from '../../services/appointments/schemas.js';
 import type { ClientToServerEvents, LiveEvent, ServerToClientEvents } from '../../services/live/events.js';
 import { ApiRequestError, api } from './api.js';
+import { hubDate } from './time.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
@@ -20,7 +22,9 @@ export interface LiveHandlers {
 
 /**
  * Live state of every site the user may see: the `snapshot` sent on each (re)connect replaces
- * everything, then each `site` message replaces one site's SiteLive. Objects are replaced, never
+ * everything, then each `site` message replaces one site's SiteLive. Today's screening
+ * appointments (counts only) are fetched after each snapshot and when the hub's day turns, then
+ * each `appointments` message replaces one site's day. Objects are replaced, never
  * mutated, so the maps are shallowly reactive. Device events go to whoever registered with
  * `onDeviceEvent` (the site page). Stops on scope dispose (component unmount).
  */
@@ -29,6 +33,8 @@ export function useLive(handlers: LiveHandlers) {
   const eventListeners = new Set<(e: LiveEvent) => void>();
   const sites = shallowReactive(new Map<string, Site>());
   const live = shallowReactive(new Map<string, SiteLive>());
+  /** Sites with screening sessions today (in the hub's zone), by site id. */
+  const appointments = shallowReactive(new Map<string, AppointmentsDay>());
   const staleAfterMs = ref(Number.POSITIVE_INFINITY);
   const state = ref<ConnectionState>('connecting');
   /** True once the first snapshot arrived. */
@@ -39,9 +45,28 @@ export function useLive(handlers: LiveHandlers) {
   let stopped = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
   let fetchingSites = false;
+  /** The day `appointments` holds; null until known. */
+  let appointmentsDate: string | null = null;
+  let appointmentsRequest = 0;
+  /** Sites whose `appointments` message arrived while the summary was being fetched: newer than it. */
+  let appointmentsTouched: Set<string> | null = null;
+  let appointmentsRetry: ReturnType<typeof setTimeout> | undefined;
+  /** The day the last turn-of-day fetch was for, so a clock or zone mismatch fetches once, not every tick. */
+  let appointmentsAskedFor = '';
 
   const tick = () => {
     now.value = Date.now() + offset;
+    // Past midnight in the hub's zone the counts held are yesterday's: fetch today's.
+    const today = hubDate(now.value);
+    if (
+      ready.value &&
+      appointmentsDate !== null &&
+      today > appointmentsDate &&
+      today !== appointmentsAskedFor
+    ) {
+      appointmentsAskedFor = today;
+      void refreshAppointments();
+    }
   };
   const timer = setInterval(tick, TICK_MS);
   const onVisible = () => document.visibilityState === 'visible' && tick();
@@ -75,6 +100,36 @@ export function useLive(handlers: LiveHandlers) {
     }
   }
 
+  /** Today's appointment counts of every visible site; messages that arrive meanwhile win. */
+  async function refreshAppointments() {
+    const request = ++appointmentsRequest;
+    const touched = new Set<string>();
+    appointmentsTouched = touched;
+    clearTimeout(appointmentsRetry);
+    try {
+      const r = await api.appointmentsSummary();
+      if (request !== appointmentsRequest || stopped) return;
+      if (appointmentsDate !== null && r.date < appointmentsDate) return;
+      if (r.date !== appointmentsDate) {
+        appointments.clear();
+        touched.clear();
+      }
+      appointmentsDate = r.date;
+      const days = new Map(r.days.map((d) => [d.siteId, d]));
+      for (const id of appointments.keys()) if (!days.has(id) && !touched.has(id)) appointments.delete(id);
+      for (const [id, d] of days) if (!touched.has(id)) appointments.set(id, d);
+    } catch (err) {
+      if (err instanceof ApiRequestError && err.status === 401) return unauthenticated();
+      if (request === appointmentsRequest && !stopped) {
+        appointmentsRetry = setTimeout(() => {
+          if (socket.connected) void refreshAppointments();
+        }, RETRY_MS);
+      }
+    } finally {
+      if (appointmentsTouched === touched) appointmentsTouched = null;
+    }
+  }
+
   socket.on('connect', () => {
     state.value = 'connected';
   });
@@ -87,10 +142,23 @@ export function useLive(handlers: LiveHandlers) {
     for (const l of s.live) live.set(l.siteId, l);
     ready.value = true;
     tick();
+    void refreshAppointments();
   });
   socket.on('site', (l) => {
     live.set(l.siteId, l);
     if (!sites.has(l.siteId)) void refreshSites();
+  });
+  socket.on('appointments', (d) => {
+    if (appointmentsDate !== null && d.date < appointmentsDate) return;
+    if (appointmentsDate !== null && d.date > appointmentsDate) {
+      // The hub's day turned: the other sites' counts are yesterday's.
+      appointments.clear();
+      void refreshAppointments();
+    }
+    appointmentsDate = d.date;
+    appointmentsTouched?.add(d.siteId);
+    if (d.sessions.length) appointments.set(d.siteId, d);
+    else appointments.delete(d.siteId);
   });
   socket.on('deviceEvent', (e) => {
     for (const l of eventListeners) l(e);
@@ -119,6 +187,7 @@ export function useLive(handlers: LiveHandlers) {
     eventListeners.clear();
     clearInterval(timer);
     clearTimeout(retry);
+    clearTimeout(appointmentsRetry);
     document.removeEventListener('visibilitychange', onVisible);
     socket.disconnect();
   }
@@ -132,7 +201,7 @@ export function useLive(handlers: LiveHandlers) {
   socket.connect();
   if (getCurrentScope()) onScopeDispose(stop);
 
-  return { sites, live, staleAfterMs, now, state, ready, stop, onDeviceEvent };
+  return { sites, live, appointments, staleAfterMs, now, state, ready, stop, onDeviceEvent };
 }
 
 export type Live = ReturnType<typeof useLive>;

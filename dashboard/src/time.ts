@@ -54,6 +54,11 @@ export function formatClock(ts: number, now: number, locale: string): string {
   return dtf(locale, sameDay ? 'time' : 'dateTime').format(ts);
 }
 
+/** The calendar day of `ts` in the hub's zone, as YYYY-MM-DD (the server's `date` fields). */
+export function hubDate(ts: number): string {
+  return dtf('en-CA', 'day').format(ts);
+}
+
 export function formatFull(ts: number, locale: string): string {
   return dtf(locale, 'full').format(ts);
 }

@@ -222,6 +222,7 @@ const en: MessageSchema = {
     justNow: 'just now',
     fault: '{device} fault: {detail}',
     offlineDevices: 'Offline: {list}',
+    appointments: 'Screening today {booked} · {checkedIn} checked in',
   },
   issue: {
     door_open_long: 'Door left open too long',

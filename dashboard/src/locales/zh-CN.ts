@@ -224,6 +224,7 @@ const zhCN = {
     justNow: '刚刚',
     fault: '{device}故障：{detail}',
     offlineDevices: '离线：{list}',
+    appointments: '今日筛查 {booked} · 已签到 {checkedIn}',
   },
   issue: {
     door_open_long: '门长时间未关',
