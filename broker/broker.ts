@@ -9,6 +9,7 @@ import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
 import { maySubscribe, publishChannel } from './acl.js';
 import { authenticateDevice } from './authenticate.js';
 import { CommandOutbox } from './commands.js';
+import { DurableAcks } from './durable-acks.js';
 import { guardPacketSize } from './packet-guard.js';
 
 export interface BrokerHooks {
@@ -53,6 +54,7 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
   const deviceOf = new WeakMap<Client, DeviceRecord>();
   const current = new Map<string, Client>();
   const stats: BrokerStats = { connectRefused: 0, protocolErrors: 0, packetsTooLarge: 0 };
+  const acks = new DurableAcks();
 
   const aedes = await Aedes.createBroker({
     drainTimeout: 30_000,
@@ -76,7 +78,11 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
         hooks.refused(device.id, 'TOPIC_NOT_ALLOWED', `publish to ${packet.topic}`);
         return done(new Error(`device ${device.id} may not publish to ${packet.topic}`));
       }
-      hooks.ingest(device, channel as 'telemetry' | 'event' | 'status', packet).then(() => done(null), done);
+      const stored = hooks.ingest(device, channel as 'telemetry' | 'event' | 'status', packet);
+      if (packet.qos !== 1 || !client) return void stored.then(() => done(null), done);
+      // The hub sends this PUBACK itself once the publish is stored; aedes must not send one now.
+      packet.qos = 0;
+      acks.track(client, packet.messageId!, stored).then(() => done(null));
     },
     authorizeSubscribe(client, sub, done) {
       const device = deviceOf.get(client);

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
 import type { ReadingRow, TelemetryStore } from '../services/telemetry/store.js';
@@ -45,47 +44,6 @@ describe('DuckDB telemetry store', () => {
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-  });
-
-  it('pivots a file written with one row per metric into wide readings on open', async () => {
-    const dir = await freshDir();
-    dirs.push(dir);
-    const file = join(dir, 'telemetry.duckdb');
-    const legacy = await DuckDBInstance.create(file);
-    const conn = await legacy.connect();
-    await conn.run(`CREATE TABLE readings (device_id VARCHAR NOT NULL, seq BIGINT NOT NULL, metric VARCHAR NOT NULL,
-      site_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, value DOUBLE NOT NULL,
-      PRIMARY KEY (device_id, seq, metric))`);
-    await conn.run(`INSERT INTO readings VALUES
-      ('fanghuali-n1-env', 1, 'temperature_c', 'fanghuali-n1', 'environment_sensor', epoch_ms(${t0}), 21.5),
-      ('fanghuali-n1-env', 1, 'humidity_pct', 'fanghuali-n1', 'environment_sensor', epoch_ms(${t0}), 40),
-      ('fanghuali-n1-env', 2, 'temperature_c', 'fanghuali-n1', 'environment_sensor', epoch_ms(${t0 + 60_000}), 22.5)`);
-    conn.closeSync();
-    legacy.closeSync();
-
-    const store = await openDuckDbStore(file);
-    stores.push(store);
-    const spec = { deviceId: 'fanghuali-n1-env', from: t0, to: t0 + 3_600_000, bucketMs: 3_600_000 } as const;
-    expect(await store.range({ ...spec, metric: 'temperature_c', agg: 'avg' })).toEqual([
-      { t: t0, value: 22, count: 2 },
-    ]);
-    expect(await store.range({ ...spec, metric: 'humidity_pct', agg: 'count' })).toEqual([
-      { t: t0, value: 1, count: 1 },
-    ]);
-    // Already-stored (device, seq) pairs still count as stored.
-    const again = {
-      siteId: 'fanghuali-n1',
-      deviceId: 'fanghuali-n1-env',
-      kind: 'environment_sensor' as const,
-      seq: 2,
-      ts: t0,
-    };
-    expect(
-      await store.write({ readings: [{ ...again, values: { temperature_c: 30 } }], events: [] }),
-    ).toEqual({
-      readings: 0,
-      events: 0,
-    });
   });
 
   it('reports a deleted database directory through check()', async () => {

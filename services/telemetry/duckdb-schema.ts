@@ -3,15 +3,16 @@ import { metricNames } from '../../devices/contract/index.js';
 
 /**
  * The DuckDB tables. Readings are wide: one row per reading with a DOUBLE column per metric of the
- * device contract, keyed by (device_id, seq). Measured against one row per metric: a third of
- * the rows and of the key entries, and a 1,600-reading commit in 13 ms instead of 51 ms.
- * Timestamps are naive TIMESTAMP holding UTC, converted with epoch_ms() both ways, so the session
- * TimeZone can never shift them.
+ * device contract (against one row per metric: a third of the rows, and a 1,600-reading commit in
+ * 13 ms instead of 51 ms, measured). (device_id, seq) is unique, but kept so by SeqIndex rather
+ * than a primary key, which cost as much again as the insert itself. Events are few and keep
+ * their key. Timestamps are naive TIMESTAMP holding UTC, converted with epoch_ms() both ways, so
+ * the session TimeZone can never shift them.
  */
 const TABLES = `
 CREATE TABLE IF NOT EXISTS readings (
   device_id VARCHAR NOT NULL, seq BIGINT NOT NULL, site_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-  ts TIMESTAMP NOT NULL, PRIMARY KEY (device_id, seq));
+  ts TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   device_id VARCHAR NOT NULL, seq BIGINT NOT NULL, site_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
   ts TIMESTAMP NOT NULL, type VARCHAR NOT NULL, code VARCHAR, item VARCHAR, ok BOOLEAN, message VARCHAR,
@@ -27,8 +28,6 @@ export function metricColumn(metric: string): string {
 }
 
 export async function prepareSchema(conn: DuckDBConnection): Promise<void> {
-  const legacy = await columnsOf(conn, 'readings');
-  if (legacy.has('metric')) await migrateLongReadings(conn);
   await conn.run(TABLES);
   // A metric added to the contract becomes a column on the next start.
   const have = await columnsOf(conn, 'readings');
@@ -37,23 +36,19 @@ export async function prepareSchema(conn: DuckDBConnection): Promise<void> {
   }
 }
 
+/** The stored (device, seq) runs, for SeqIndex: gaps and islands, computed by DuckDB. */
+export async function storedSeqRuns(conn: DuckDBConnection): Promise<[string, number, number][]> {
+  const rows = (
+    await conn.runAndReadAll(`SELECT device_id, min(seq) AS lo, max(seq) AS hi FROM (
+      SELECT device_id, seq, seq - row_number() OVER (PARTITION BY device_id ORDER BY seq) AS island
+      FROM readings) GROUP BY device_id, island`)
+  ).getRowObjectsJS();
+  return rows.map((r) => [r.device_id as string, Number(r.lo), Number(r.hi)]);
+}
+
 async function columnsOf(conn: DuckDBConnection, table: string): Promise<Set<string>> {
   const rows = (
     await conn.runAndReadAll('SELECT column_name FROM duckdb_columns() WHERE table_name = $t', { t: table })
   ).getRowObjectsJS();
   return new Set(rows.map((r) => r.column_name as string));
-}
-
-/** Files written before readings were wide (one row per metric) are pivoted once, in place. */
-async function migrateLongReadings(conn: DuckDBConnection): Promise<void> {
-  const pivot = metricNames.map((m) => `max(value) FILTER (WHERE metric = '${m}') AS ${metricColumn(m)}`);
-  await conn.run('BEGIN TRANSACTION');
-  await conn.run('ALTER TABLE readings RENAME TO readings_long');
-  await conn.run(TABLES);
-  for (const m of metricNames) await conn.run(`ALTER TABLE readings ADD COLUMN ${metricColumn(m)} DOUBLE`);
-  await conn.run(`INSERT INTO readings (device_id, seq, site_id, kind, ts, ${metricNames.map(metricColumn).join(', ')})
-    SELECT device_id, seq, any_value(site_id), any_value(kind), min(ts), ${pivot.join(', ')}
-    FROM readings_long GROUP BY device_id, seq`);
-  await conn.run('DROP TABLE readings_long');
-  await conn.run('COMMIT');
 }

@@ -13,7 +13,8 @@ import {
 } from '@duckdb/node-api';
 import { metricNames } from '../../devices/contract/index.js';
 import type { RangePoint } from '../api/schemas.js';
-import { metricColumn, prepareSchema } from './duckdb-schema.js';
+import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
+import { SeqIndex } from './seq-index.js';
 import type { EventRow, LatestValue, RangeSpec, ReadingRow, TelemetryStore } from './store.js';
 
 export const MAX_RANGE_BUCKETS = 10_000;
@@ -30,7 +31,7 @@ type SqlType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
  */
 type Column<T> = [name: string, type: SqlType, pick: (row: T) => unknown];
 
-function bulkInsert<T>(table: string) {
+function bulkInsert<T>(table: string, verb: 'INSERT' | 'INSERT OR IGNORE') {
   const prepared = new Map<string, Promise<DuckDBPreparedStatement>>();
   const statement = (conn: DuckDBConnection, columns: Column<T>[]) => {
     const key = columns.map(([name]) => name).join(',');
@@ -42,7 +43,7 @@ function bulkInsert<T>(table: string) {
       const select = columns.map(([name], i) =>
         name === 'ts' ? `epoch_ms(unnest(j.c${i}))` : `unnest(j.c${i})`,
       );
-      stmt = conn.prepare(`INSERT OR IGNORE INTO ${table} (${columns.map(([name]) => name).join(', ')})
+      stmt = conn.prepare(`${verb} INTO ${table} (${columns.map(([name]) => name).join(', ')})
         SELECT ${select.join(', ')} FROM (SELECT json_transform_strict($rows, '${shape}') AS j)`);
       prepared.set(key, stmt);
     }
@@ -178,8 +179,10 @@ export async function openDuckDbStore(
     throw err;
   }
   const [w, r] = conns as [DuckDBConnection, DuckDBConnection];
-  const readings = bulkInsert<ReadingRow>('readings');
-  const events = bulkInsert<EventRow>('events');
+  const readings = bulkInsert<ReadingRow>('readings', 'INSERT');
+  const events = bulkInsert<EventRow>('events', 'INSERT OR IGNORE');
+  const stored = new SeqIndex();
+  for (const [device, lo, hi] of await storedSeqRuns(w)) stored.addRun(device, lo, hi);
   // One statement at a time per connection: a DuckDB connection is not meant for concurrent use.
   const onWriter = serial();
   const onReader = serial();
@@ -204,12 +207,15 @@ export async function openDuckDbStore(
       const newR = uniqueBy(batch.readings, (x) => `${x.deviceId}\0${x.seq}`);
       const newE = uniqueBy(batch.events, (x) => `${x.deviceId}\0${x.seq}`);
       return onWriter(async () => {
+        // Checked here, in write order, so a resend queued behind its first copy sees it stored.
+        const fresh = newR.filter((r) => !stored.has(r.deviceId, r.seq));
         await w.run('BEGIN TRANSACTION');
         try {
-          const newReadings = await readings.insert(w, readingColumns(newR), newR);
+          const newReadings = await readings.insert(w, readingColumns(fresh), fresh);
           const newEvents = await events.insert(w, eventColumns, newE);
           // COMMIT appends to the WAL and fsyncs it before returning (checked with strace on 1.5.6).
           await w.run('COMMIT');
+          for (const r of fresh) stored.add(r.deviceId, r.seq);
           return { readings: newReadings, events: newEvents };
         } catch (err) {
           await w.run('ROLLBACK').catch(() => undefined);
