@@ -3,12 +3,13 @@ import { verifySecret } from '../services/auth/passwords.js';
 import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
 
 // CONNACK return codes, [MQTT-3.2.2.3]; aedes exports them only as a const enum.
+const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
 export class ConnectRefused extends Error implements AuthenticateError {
   constructor(
-    readonly returnCode: 4 | 5,
+    readonly returnCode: 2 | 4 | 5,
     message: string,
   ) {
     super(message);
@@ -18,10 +19,14 @@ export class ConnectRefused extends Error implements AuthenticateError {
 /**
  * Username is the device id, password its secret. An unknown device and a wrong secret get the
  * same answer so that the broker does not tell which device ids exist; a disabled device is told
- * it is not authorised, which is what its operator needs to see in the firmware log.
+ * it is not authorised, which is what its operator needs to see in the firmware log. The client
+ * id must be the device id too: otherwise one device's secret could take over another device's
+ * session (aedes closes the older connection with the same client id and hands the newcomer its
+ * queued commands).
  */
 export async function authenticateDevice(
   devices: DeviceRepo,
+  clientId: string,
   username: string | undefined,
   password: Buffer | undefined,
 ): Promise<DeviceRecord> {
@@ -29,5 +34,8 @@ export async function authenticateDevice(
   const ok = device && password ? await verifySecret(password.toString('utf8'), device.secretHash) : false;
   if (!device || !ok) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret');
   if (!device.enabled) throw new ConnectRefused(NOT_AUTHORIZED, `device ${device.id} is disabled`);
+  if (clientId !== device.id) {
+    throw new ConnectRefused(IDENTIFIER_REJECTED, `client id must be the device id ${device.id}`);
+  }
   return device;
 }

@@ -55,11 +55,15 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
   const current = new Map<string, Client>();
   const stats: BrokerStats = { connectRefused: 0, protocolErrors: 0, packetsTooLarge: 0 };
   const acks = new DurableAcks();
+  const stillValid = (device: DeviceRecord) => {
+    const now = hooks.devices.get(device.id);
+    return !!now && now.enabled && now.secretHash === device.secretHash;
+  };
 
   const aedes = await Aedes.createBroker({
     drainTimeout: 30_000,
     authenticate(client, username, password, done) {
-      authenticateDevice(hooks.devices, username, password).then(
+      authenticateDevice(hooks.devices, client.id, username, password).then(
         (device) => {
           deviceOf.set(client, device);
           done(null, true);
@@ -73,6 +77,9 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     authorizePublish(client, packet, done) {
       const device = client ? deviceOf.get(client) : undefined;
       if (!device) return done(new Error('no device for this connection'));
+      // Disabled, or its secret rotated, since this connection logged in (or while it was logging in).
+      if (!stillValid(device))
+        return done(new Error(`device ${device.id} is disabled or its secret changed`));
       const channel = publishChannel(device, packet.topic);
       if (!channel) {
         hooks.refused(device.id, 'TOPIC_NOT_ALLOWED', `publish to ${packet.topic}`);
@@ -93,9 +100,13 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     },
   });
 
+  const outbox = new CommandOutbox(aedes);
+
   aedes.on('clientReady', (client) => {
     const device = deviceOf.get(client);
     if (!device) return;
+    if (!stillValid(device)) return void client.close();
+    outbox.reset(device.id);
     current.set(device.id, client);
     hooks.connected(device);
   });
@@ -114,20 +125,20 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     const device = deviceOf.get(client);
     if (!device || current.get(device.id) !== client) return;
     current.delete(device.id);
+    outbox.reset(device.id);
     hooks.disconnected(device);
   });
 
-  const outbox = new CommandOutbox(aedes);
-  const tcp = net.createServer((socket) => {
-    const client = aedes.handle(socket);
-    guardPacketSize(socket, hooks.maxPacketBytes, (announced) => {
+  const watchPacketSize = (client: Client, stream: Duplex) =>
+    guardPacketSize(stream, hooks.maxPacketBytes, (announced) => {
       stats.packetsTooLarge += 1;
       const device = deviceOf.get(client);
       if (device) hooks.refused(device.id, 'PACKET_TOO_LARGE', `packet of ${announced} bytes announced`);
     });
-  });
+  const tcp = net.createServer((socket) => watchPacketSize(aedes.handle(socket), socket));
   let accepting = true;
-  // ws refuses larger frames itself (close code 1009).
+  // ws refuses larger frames itself (close code 1009); an MQTT packet split over many frames is
+  // caught by the same framing guard as on TCP.
   const wss = new WebSocketServer({ noServer: true, maxPayload: hooks.maxPacketBytes });
 
   return {
@@ -145,7 +156,10 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') return;
         if (!accepting) return void socket.destroy();
-        wss.handleUpgrade(req, socket, head, (ws) => aedes.handle(createWebSocketStream(ws), req));
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const stream = createWebSocketStream(ws);
+          watchPacketSize(aedes.handle(stream, req), stream);
+        });
       });
     },
     sendCommand: (device, command) => outbox.send(device, command),

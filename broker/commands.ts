@@ -16,13 +16,22 @@ export class CommandOutbox {
     private readonly maxUnacked = 20,
   ) {
     aedes.on('ack', (packet) => {
-      if (!('topic' in packet)) return;
+      // aedes reports a PUBACK it has no stored packet for (a clean session, a stray id) as undefined.
+      if (!packet || !('topic' in packet)) return;
       const parsed = parseTopic(packet.topic);
       if (parsed?.channel !== 'cmd') return;
       const n = (this.unacked.get(parsed.deviceId) ?? 1) - 1;
       if (n <= 0) this.unacked.delete(parsed.deviceId);
       else this.unacked.set(parsed.deviceId, n);
     });
+  }
+
+  /**
+   * Forgets the count when a device connects or goes: what a clean session had queued is gone,
+   * and a persistent session's queue is sent again and acknowledged afresh.
+   */
+  reset(deviceId: string): void {
+    this.unacked.delete(deviceId);
   }
 
   async send(device: DeviceRecord, command: Command): Promise<void> {

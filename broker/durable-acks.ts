@@ -7,18 +7,25 @@ interface AckState {
   failed: boolean;
 }
 
+/** PUBACKs a connection has not read yet, beyond which it is not read from either. */
+const MAX_UNSENT_BYTES = 64 * 1024;
+
 /**
  * PUBACKs sent by the hub itself, once a publish is durably stored, in the order the publishes
  * arrived [MQTT-4.6.0-2]. Left to aedes, a PUBACK goes out when the authorizePublish callback
  * runs, and aedes reads nothing more from that connection until it has: every device's next
  * publishes waited for the previous commit, which halved throughput (measured). Here aedes reads
- * on while up to `maxWaiting` publishes of a connection wait for their commit; beyond that it is
- * held again, so a slow or failing store still pushes back on the device.
+ * on while up to `maxWaiting` publishes of a connection wait for their commit; beyond that, or
+ * while the device is not reading its PUBACKs, it is held again, so a slow store or a stuck
+ * device still pushes back instead of filling memory.
  */
 export class DurableAcks {
   private readonly state = new WeakMap<Client, AckState>();
 
-  constructor(private readonly maxWaiting = 64) {}
+  constructor(
+    private readonly maxWaiting = 64,
+    private readonly drainTimeoutMs = 30_000,
+  ) {}
 
   /**
    * Sends the PUBACK for `messageId` once `stored` resolves; if it rejects, the connection is
@@ -33,20 +40,42 @@ export class DurableAcks {
     }
     const state = s;
     state.waiting += 1;
-    state.chain = state.chain
-      .then(() => stored)
-      .then(
-        () => {
-          state.waiting -= 1;
-          if (!state.failed && !client.conn.destroyed)
-            mqttPacket.writeToStream({ cmd: 'puback', messageId }, client.conn);
-        },
-        () => {
-          state.waiting -= 1;
-          state.failed = true;
-          client.close();
-        },
-      );
-    return state.waiting > this.maxWaiting ? state.chain : Promise.resolve();
+    // Observed now, not when the chain reaches it: a rejection must never go unhandled.
+    const ok = stored.then(
+      () => true,
+      () => false,
+    );
+    state.chain = state.chain.then(async () => {
+      const stored = await ok;
+      state.waiting -= 1;
+      if (!stored) {
+        state.failed = true;
+        client.close();
+      } else if (!state.failed && !client.conn.destroyed) {
+        mqttPacket.writeToStream({ cmd: 'puback', messageId }, client.conn);
+      }
+    });
+    if (state.waiting > this.maxWaiting) return state.chain;
+    if (client.conn.writableLength > MAX_UNSENT_BYTES) return this.drained(client);
+    return Promise.resolve();
+  }
+
+  /** Waits until the device reads what it was sent; one that never does is disconnected. */
+  private drained(client: Client): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        client.conn.off('drain', done);
+        client.close();
+        resolve();
+      }, this.drainTimeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        client.conn.off('drain', done);
+        client.conn.off('close', done);
+        resolve();
+      };
+      client.conn.once('drain', done);
+      client.conn.once('close', done);
+    });
   }
 }

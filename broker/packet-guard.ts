@@ -1,13 +1,13 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
- * Watches the MQTT framing of a TCP connection and cuts it as soon as a packet header announces
+ * Watches the MQTT framing of a connection (TCP, or the byte stream of a WebSocket) and cuts it as soon as a packet header announces
  * more than `maxBytes`: the parser would otherwise buffer up to 256 MiB a packet [MQTT-2.2.3]
  * before anything could look at it. It listens on 'data', which — while aedes drives the socket
  * with 'readable' — sees each chunk exactly when aedes reads it, without changing the flow.
  */
 export function guardPacketSize(
-  socket: Socket,
+  socket: Duplex,
   maxBytes: number,
   refused: (announced: number) => void,
 ): void {

@@ -91,6 +91,12 @@ export const configSchema = z.object({
     .default(60)
     .describe('requests one client address may make to the public booking API per window'),
   PUBLIC_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
+  LOGIN_RATE_LIMIT_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30)
+    .describe('dashboard login attempts one client address may make a minute'),
   WEBHOOK_URL: z
     .url({ protocol: /^https?$/ })
     .optional()

@@ -46,6 +46,16 @@ describe('DuckDB telemetry store', () => {
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
+  it('keeps a device with scattered seqs to one copy each, via the table', async () => {
+    const { store } = await openFresh();
+    // Every other seq: 5,000 separate runs, more than the index keeps for one device.
+    const scattered = Array.from({ length: 5000 }, (_, i) => occupancy(i * 2));
+    expect(await store.write({ readings: scattered, events: [] })).toEqual({ readings: 5000, events: 0 });
+    const resent = [occupancy(2), occupancy(4000), occupancy(3)];
+    expect(await store.write({ readings: resent, events: [] })).toEqual({ readings: 1, events: 0 });
+    expect(await store.write({ readings: resent, events: [] })).toEqual({ readings: 0, events: 0 });
+  });
+
   it('reports a deleted database directory through check()', async () => {
     const { dir, store } = await openFresh();
     await store.write({ readings: [occupancy(1)], events: [] });

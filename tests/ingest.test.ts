@@ -1,4 +1,4 @@
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../devices/contract/index.js';
 import type { IngestErrorCount, ProvisionedDevice, RangePoint, SiteLive } from '../services/api/schemas.js';
@@ -103,7 +103,8 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
   });
 
   it("refuses a publish to another device's topic, stores nothing and counts it", async () => {
-    const intruder = await connectDevice(hub.mqttUrl, occ.device.id, occ.secret, { clientId: 'intruder' });
+    const door = await provision(api, 'fanghuali-n1', 'fanghuali-n1-door', 'door_sensor');
+    const intruder = await connectDevice(hub.mqttUrl, door.device.id, door.secret);
     const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
     const ts = Date.now() - 5 * HOUR;
     intruder.publish(
@@ -117,9 +118,26 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
       p.every((x) => x.count === 0),
     );
     const errors = await eventually(async () =>
-      (await errorsOf(occ.device.id)).find((e) => e.code === 'TOPIC_NOT_ALLOWED'),
+      (await errorsOf(door.device.id)).find((e) => e.code === 'TOPIC_NOT_ALLOWED'),
     );
-    expect(errors.count).toBeGreaterThanOrEqual(1);
+    expect(errors.count).toBe(1);
+  });
+
+  it("refuses a client id other than the device's own, so one secret cannot take over another session", async () => {
+    const refusal = await new Promise<Error & { code?: number }>((resolve) => {
+      const c = mqtt.connect(hub.mqttUrl, {
+        username: env.device.id,
+        password: env.secret,
+        clientId: occ.device.id,
+        reconnectPeriod: 0,
+      });
+      c.on('error', (err) => {
+        c.end(true);
+        resolve(err);
+      });
+    });
+    expect(refusal.code).toBe(2);
+    expect(occClient.connected).toBe(true);
   });
 
   it("refuses a subscription outside the device's own command topic", async () => {

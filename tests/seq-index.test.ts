@@ -13,6 +13,15 @@ describe('SeqIndex', () => {
     expect(idx.has('other', 1)).toBe(false);
   });
 
+  it('gives up on a device whose seqs are too scattered, and says so', () => {
+    const idx = new SeqIndex(4);
+    for (const s of [1, 3, 5, 7]) idx.add('d', s);
+    expect(idx.has('d', 3)).toBe(true);
+    idx.add('d', 9);
+    expect(idx.has('d', 3)).toBeUndefined();
+    expect(idx.has('e', 3)).toBe(false);
+  });
+
   it('agrees with a plain set for any order of additions', () => {
     fc.assert(
       fc.property(

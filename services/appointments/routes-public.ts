@@ -1,4 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { siteId } from '../../devices/contract/index.js';
@@ -34,6 +35,17 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
       errorResponseBuilder: (_request, c) =>
         new HubError('RATE_LIMITED', `too many requests; try again in ${c.after}`),
     });
+
+    /** Every reply that carries a resident's name is a read of personal data, and audited. */
+    async function audited(request: FastifyRequest, b: BookingRow): Promise<ResidentBooking> {
+      await a.audit.record({
+        action: 'resident_lookup',
+        siteId: b.site_id,
+        bookingIds: [b.id],
+        route: `${request.method} ${request.routeOptions.url}`,
+      });
+      return toResident(b);
+    }
 
     async function toResident(b: BookingRow): Promise<ResidentBooking> {
       const [site, session] = await Promise.all([ctx.sites.get(b.site_id), a.repo.session(b.session_id)]);
@@ -119,28 +131,19 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
     app.post(
       '/bookings/lookup',
       { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
-      async (request) => {
-        const b = await a.bookings.find(request.body.code, request.body.mobile);
-        await a.audit.record({
-          action: 'resident_lookup',
-          siteId: b.site_id,
-          bookingIds: [b.id],
-          route: `${request.method} ${request.routeOptions.url}`,
-        });
-        return toResident(b);
-      },
+      async (request) => audited(request, await a.bookings.find(request.body.code, request.body.mobile)),
     );
 
     app.post(
       '/bookings/cancel',
       { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
-      async (request) => toResident(await a.bookings.cancel(request.body.code, request.body.mobile)),
+      async (request) => audited(request, await a.bookings.cancel(request.body.code, request.body.mobile)),
     );
 
     app.post(
       '/bookings/reschedule',
       { schema: { tags: ['booking'], body: rescheduleBody, response: { 200: residentBooking } } },
-      async (request) => toResident(await a.bookings.reschedule(request.body)),
+      async (request) => audited(request, await a.bookings.reschedule(request.body)),
     );
   };
 }

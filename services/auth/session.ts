@@ -15,7 +15,13 @@ declare module 'fastify' {
 export function sessionToken(cookieHeader: string | undefined): string | undefined {
   for (const part of (cookieHeader ?? '').split(';')) {
     const [name, ...rest] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
+    if (name !== SESSION_COOKIE) continue;
+    try {
+      return decodeURIComponent(rest.join('='));
+    } catch {
+      // A malformed escape is simply not a session; throwing here would reach no handler.
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -45,14 +45,19 @@ export function attachLiveSocket(
     },
   );
 
-  io.use(async (socket, next) => {
+  // socket.io ignores the promise a middleware returns, so nothing in here may throw.
+  io.use((socket, next) => {
     const token = sessionToken(socket.handshake.headers.cookie);
-    const session = token ? await users.session(token).catch(() => undefined) : undefined;
-    if (!session) return next(new Error('UNAUTHENTICATED'));
-    socket.data.user = session.user;
-    socket.data.sessionId = session.id;
-    socket.data.expiresAt = session.expiresAt;
-    next();
+    (token ? users.session(token) : Promise.resolve(undefined)).then(
+      (session) => {
+        if (!session) return next(new Error('UNAUTHENTICATED'));
+        socket.data.user = session.user;
+        socket.data.sessionId = session.id;
+        socket.data.expiresAt = session.expiresAt;
+        next();
+      },
+      () => next(new Error('UNAUTHENTICATED')),
+    );
   });
 
   /** Joins the rooms the user's scope allows (leaving any others) and sends what they now see. */

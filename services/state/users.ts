@@ -180,6 +180,8 @@ export class UserRepo {
 
   /** The cookie carries the token; the database keeps only its hash. */
   async openSession(userId: number): Promise<{ token: string; expiresAt: number }> {
+    // Expired sessions go as new ones come, so the table stays as small as the logins in use.
+    await this.purgeExpiredSessions();
     const token = randomToken();
     const expiresAt = Date.now() + this.sessionTtlMs;
     await this.db

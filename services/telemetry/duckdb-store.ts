@@ -183,6 +183,27 @@ export async function openDuckDbStore(
   const events = bulkInsert<EventRow>('events', 'INSERT OR IGNORE');
   const stored = new SeqIndex();
   for (const [device, lo, hi] of await storedSeqRuns(w)) stored.addRun(device, lo, hi);
+
+  /** Readings not stored yet; the index answers for nearly every device, the table for the rest. */
+  const withoutStored = async (rows: ReadingRow[]): Promise<ReadingRow[]> => {
+    const unknown = rows.filter((r) => stored.has(r.deviceId, r.seq) === undefined);
+    const inTable = new Set<string>();
+    if (unknown.length > 0) {
+      const found = (
+        await w.runAndReadAll(
+          `SELECT r.device_id, r.seq FROM readings r
+           JOIN (SELECT unnest($d) AS d, unnest($s) AS s) k ON r.device_id = k.d AND r.seq = k.s`,
+          { d: listValue(unknown.map((r) => r.deviceId)), s: listValue(unknown.map((r) => BigInt(r.seq))) },
+          { d: LIST(VARCHAR), s: LIST(BIGINT) },
+        )
+      ).getRowObjectsJS();
+      for (const f of found) inTable.add(`${f.device_id}\0${f.seq}`);
+    }
+    return rows.filter((r) => {
+      const known = stored.has(r.deviceId, r.seq);
+      return known === undefined ? !inTable.has(`${r.deviceId}\0${r.seq}`) : !known;
+    });
+  };
   // One statement at a time per connection: a DuckDB connection is not meant for concurrent use.
   const onWriter = serial();
   const onReader = serial();
@@ -208,7 +229,7 @@ export async function openDuckDbStore(
       const newE = uniqueBy(batch.events, (x) => `${x.deviceId}\0${x.seq}`);
       return onWriter(async () => {
         // Checked here, in write order, so a resend queued behind its first copy sees it stored.
-        const fresh = newR.filter((r) => !stored.has(r.deviceId, r.seq));
+        const fresh = await withoutStored(newR);
         await w.run('BEGIN TRANSACTION');
         try {
           const newReadings = await readings.insert(w, readingColumns(fresh), fresh);

@@ -7,8 +7,17 @@
 export class SeqIndex {
   /** Per device: [start, end] runs, sorted, disjoint and not adjacent. */
   private readonly runs = new Map<string, [number, number][]>();
+  /**
+   * Devices whose seqs are too scattered to keep as runs (a broken or hostile counter): each new
+   * run costs a splice, so past the cap the caller asks the table instead.
+   */
+  private readonly scattered = new Set<string>();
 
-  has(deviceId: string, seq: number): boolean {
+  constructor(private readonly maxRunsPerDevice = 4096) {}
+
+  /** Whether it is stored; undefined when this device's seqs are not tracked here. */
+  has(deviceId: string, seq: number): boolean | undefined {
+    if (this.scattered.has(deviceId)) return undefined;
     const runs = this.runs.get(deviceId);
     if (!runs) return false;
     const i = this.runAtOrBefore(runs, seq);
@@ -20,6 +29,7 @@ export class SeqIndex {
   }
 
   addRun(deviceId: string, start: number, end: number): void {
+    if (this.scattered.has(deviceId)) return;
     let runs = this.runs.get(deviceId);
     if (!runs) {
       runs = [];
@@ -37,6 +47,10 @@ export class SeqIndex {
       j += 1;
     }
     runs.splice(i, j - i, [lo, hi]);
+    if (runs.length > this.maxRunsPerDevice) {
+      this.scattered.add(deviceId);
+      this.runs.delete(deviceId);
+    }
   }
 
   /** Index of the last run starting at or before `seq`, or -1. */

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
@@ -7,9 +8,19 @@ import { loginBody, user } from '../schemas.js';
 
 export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
   return async (app) => {
+    // Each attempt costs a deliberately slow hash on the same thread pool that checks devices'
+    // secrets at CONNECT, so guessing is limited per address as well as slow.
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, c) =>
+        new HubError('RATE_LIMITED', `too many login attempts; try again in ${c.after}`),
+    });
     app.post(
       '/login',
-      { schema: { tags: ['auth'], body: loginBody, response: { 200: z.object({ user }) } } },
+      {
+        config: { rateLimit: { max: ctx.config.LOGIN_RATE_LIMIT_MAX, timeWindow: 60_000 } },
+        schema: { tags: ['auth'], body: loginBody, response: { 200: z.object({ user }) } },
+      },
       async (request, reply) => {
         const found = await ctx.users.verify(request.body.username, request.body.password);
         if (!found) throw new HubError('BAD_CREDENTIALS', 'wrong user name or password');
