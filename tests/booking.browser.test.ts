@@ -1,7 +1,14 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, createSession } from './helpers/appointments.js';
-import { dashboardBuilt, hasChromium, launchBrowser, SCREENSHOT_DIR, screenshot } from './helpers/browser.js';
+import {
+  collectErrors,
+  dashboardBuilt,
+  hasChromium,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  screenshot,
+} from './helpers/browser.js';
 import { ADMIN_PASSWORD, ApiClient, siteFixture, testHub } from './helpers/hub.js';
 
 const SITE = 'fanghuali-n1';
@@ -50,12 +57,7 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-        pageErrors.push(`${name}: ${m.text()}`);
-      }
-    });
+    collectErrors(page, name, pageErrors);
     return page;
   }
 

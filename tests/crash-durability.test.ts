@@ -1,35 +1,17 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import mqtt from 'mqtt';
-import { afterAll, describe, expect, it } from 'vitest';
-import { topicFor } from '../devices/contract/index.js';
+import { describe, expect, it } from 'vitest';
 import { ApiClient, eventually, provision, siteFixture } from './helpers/hub.js';
-import { freePorts, type HubProcess, startHubProcess } from './helpers/hub-process.js';
-import { Publisher, storedSeqs } from './helpers/publisher.js';
+import { cleanupAfterAll, type HubProcess, loadHubEnv, startHubProcess } from './helpers/hub-process.js';
+import { devicePublisher, unstoredAcks } from './helpers/publisher.js';
 
 const DEVICES = 60;
 const SITES = 6;
 const PASSWORD = 'crash-test-password';
 
 describe('durability under a crash', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c().catch(() => {});
-  });
+  const cleanup = cleanupAfterAll();
 
   it('keeps every acknowledged reading exactly once across SIGKILL and restart', async () => {
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-crash-'));
-    cleanup.push(() => fs.rm(dataDir, { recursive: true, force: true }));
-    const [httpPort, mqttPort] = await freePorts(2);
-    const env = {
-      HUB_DATA_DIR: dataDir,
-      HTTP_PORT: String(httpPort),
-      MQTT_PORT: String(mqttPort),
-      HUB_ADMIN_PASSWORD: PASSWORD,
-      DEVICE_RATE_PER_S: '1000',
-      DEVICE_RATE_BURST: '1000',
-    };
+    const { env, dataDir, mqttUrl } = await loadHubEnv('yz-crash-', PASSWORD, cleanup);
     let hub: HubProcess = startHubProcess(env);
     cleanup.push(async () => hub.child.kill('SIGKILL'));
     const url = await hub.started;
@@ -42,17 +24,7 @@ describe('durability under a crash', () => {
       devices.push(await provision(api, `crash-${i % SITES}`, `crash-dev-${i}`, 'occupancy_counter'));
 
     const publishers = await Promise.all(
-      devices.map(async (d) => {
-        const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
-          username: d.device.id,
-          password: d.secret,
-          clientId: d.device.id,
-          clean: false,
-          reconnectPeriod: 200,
-        });
-        cleanup.push(() => client.endAsync(true));
-        return new Publisher(client, topicFor(d.device.siteId, d.device.id, 'telemetry'));
-      }),
+      devices.map((d) => devicePublisher(mqttUrl, d, cleanup, { clean: false, reconnectPeriod: 200 })),
     );
     for (const p of publishers) p.pump();
 
@@ -71,11 +43,7 @@ describe('durability under a crash', () => {
     hub.child.kill('SIGTERM');
     expect(await hub.exited).toBe(0);
 
-    const stored = await storedSeqs(path.join(dataDir, 'telemetry.duckdb'));
-    let missing = 0;
-    for (const [i, p] of publishers.entries()) {
-      for (const seq of p.acked) if (stored.get(`crash-dev-${i}/${seq}`) !== 1) missing += 1;
-    }
+    const { stored, missing } = await unstoredAcks(dataDir, publishers, (i) => `crash-dev-${i}`);
     expect(missing).toBe(0);
     expect([...stored.values()].every((n) => n === 1)).toBe(true);
     console.log(

@@ -3,7 +3,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../devices/contract/index.js';
 import type { ProvisionedDevice } from '../services/api/schemas.js';
-import { dashboardBuilt, hasChromium, launchBrowser, SCREENSHOT_DIR, screenshot } from './helpers/browser.js';
+import {
+  collectErrors,
+  dashboardBuilt,
+  hasChromium,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  screenshot,
+} from './helpers/browser.js';
 import { ADMIN_PASSWORD, ApiClient, connectDevice, provision, siteFixture, testHub } from './helpers/hub.js';
 
 const A = 'fanghuali-n1';
@@ -56,13 +63,7 @@ describe.skipIf(!hasChromium)(
       });
       contexts.push(context);
       const page = await context.newPage();
-      page.on('pageerror', (err) => pageErrors.push(`${username}: ${err.message}`));
-      page.on('console', (m) => {
-        // A 401 from /api/auth/me before logging in is expected; Chromium logs every failed request.
-        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-          pageErrors.push(`${username}: ${m.text()}`);
-        }
-      });
+      collectErrors(page, username, pageErrors);
       await page.goto(hub.httpUrl + path);
       await page.getByTestId('login-username').fill(username);
       await page.getByTestId('login-password').fill(password);

@@ -2,7 +2,14 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../devices/contract/index.js';
 import type { IngestErrorCount, ProvisionedDevice, RangePoint } from '../services/api/schemas.js';
-import { ApiClient, connectDevice, eventually, provision, siteFixture, testHub } from './helpers/hub.js';
+import {
+  type ApiClient,
+  adminWithSite,
+  connectDevice,
+  eventually,
+  provision,
+  testHub,
+} from './helpers/hub.js';
 import {
   closedWithin,
   connackCode,
@@ -60,9 +67,7 @@ describe('hostile input', () => {
 
   beforeAll(async () => {
     hub = await testHub({ DEVICE_RATE_PER_S: 5, DEVICE_RATE_BURST: 20, MAX_PAYLOAD_BYTES: 4096 });
-    api = new ApiClient(hub.httpUrl);
-    await api.login();
-    await api.json('POST', '/api/sites', siteFixture(SITE));
+    api = await adminWithSite(hub, SITE);
     good = await provision(api, SITE, `${SITE}-occ`, 'occupancy_counter');
     bad = await provision(api, SITE, `${SITE}-env`, 'environment_sensor');
     goodClient = await connectDevice(hub.mqttUrl, good.device.id, good.secret);

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../devices/contract/index.js';
 import type { ProvisionedDevice } from '../services/api/schemas.js';
 import {
-  ApiClient,
+  type ApiClient,
+  adminWithSite,
   connectDevice,
   eventually,
   liveClient,
   provision,
-  siteFixture,
   testHub,
 } from './helpers/hub.js';
 import { connackCode, connectPacket, rawConnection } from './helpers/raw-mqtt.js';
@@ -36,9 +36,7 @@ describe('slow consumers', () => {
 
   beforeAll(async () => {
     hub = await testHub({ LIVE_CLIENT_MAX_QUEUE: 50, DEVICE_RATE_PER_S: 1000, DEVICE_RATE_BURST: 1000 });
-    api = new ApiClient(hub.httpUrl);
-    await api.login();
-    await api.json('POST', '/api/sites', siteFixture(SITE));
+    api = await adminWithSite(hub, SITE);
     door = await provision(api, SITE, `${SITE}-door`, 'door_sensor');
     occ = await provision(api, SITE, `${SITE}-occ`, 'occupancy_counter');
     mw = await provision(api, SITE, `${SITE}-mw`, 'microwave');
@@ -122,5 +120,14 @@ describe('slow consumers', () => {
     expect(await pubackMs(neighbour, 1000)).toBeLessThan(1000);
     await neighbour.endAsync();
     raw.destroy();
+
+    // Once it has reconnected, the device may be sent commands again.
+    const back = await connectDevice(hub.mqttUrl, mw.device.id, mw.secret);
+    const res = await api.json('POST', `/api/devices/${mw.device.id}/commands`, {
+      id: 'after',
+      action: 'reboot',
+    });
+    expect(res.status).toBe(202);
+    await back.endAsync();
   });
 });

@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../devices/contract/index.js';
 import type { HubStatus, ProvisionedDevice, RangePoint } from '../services/api/schemas.js';
 import {
-  ApiClient,
+  type ApiClient,
+  adminWithSite,
   connectDevice,
   eventually,
   liveClient,
   provision,
-  siteFixture,
   testHub,
 } from './helpers/hub.js';
 
@@ -64,9 +64,7 @@ describe.skipIf(!disk)('telemetry store outage', () => {
 
   beforeAll(async () => {
     hub = await testHub({ HUB_DATA_DIR: path.join(disk!, 'data') });
-    api = new ApiClient(hub.httpUrl);
-    await api.login();
-    await api.json('POST', '/api/sites', siteFixture(SITE));
+    api = await adminWithSite(hub, SITE);
     dev = await provision(api, SITE, `${SITE}-occ`, 'occupancy_counter');
     client = await connectDevice(hub.mqttUrl, dev.device.id, dev.secret, { clean: false });
   });

@@ -14,6 +14,7 @@ import type {
 } from '../../services/api/schemas.js';
 import type { AppointmentsDay } from '../../services/appointments/schemas.js';
 import type { EventRow } from '../../services/telemetry/store.js';
+import { sendJson } from './http.js';
 
 /** Thrown by every helper here for a non-2xx reply or a network failure; `body.code` is translatable. */
 export class ApiRequestError extends Error {
@@ -40,19 +41,9 @@ async function request<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
+  const { res, data } = await sendJson(method, path, body).catch((err: unknown) => {
     throw new ApiRequestError(0, { code: 'NETWORK', message: String(err) });
-  }
-  if (res.status === 204) return undefined as T;
-  const data: unknown = await res.json().catch(() => undefined);
+  });
   if (!res.ok) {
     throw new ApiRequestError(
       res.status,

@@ -31,6 +31,15 @@ export function siteName(row: Pick<SiteRow, 'id' | 'site'>, locale: string): str
   return locale.startsWith('zh') ? row.site.name.zh : row.site.name.en;
 }
 
+/** A site's opening hours in the reader's words: "Open 24 hours" or "Hours 08:00–20:00". */
+export function openingHoursText(
+  site: Site,
+  t: (key: string, named?: Record<string, unknown>) => string,
+): string {
+  const { open, close } = site.openingHours;
+  return open === close ? t('tile.allDay') : t('tile.hours', { open, close });
+}
+
 /** Problems first (offline, attention, stale, ok), then by name in the reader's collation. */
 export function sortRows(rows: SiteRow[], locale: string): SiteRow[] {
   const collator = new Intl.Collator(locale);

@@ -77,3 +77,18 @@ export function formatAgo(ts: number, now: number, locale: string): string | nul
 export function formatHour(ts: number, locale: string): string {
   return dtf(locale, 'time').format(ts);
 }
+
+/**
+ * When something was last heard of, as a tile or a device card shows it: "14:05 · 3 min ago", with
+ * the full date and time for a title; "never" when there is no time yet.
+ */
+export function formatLastSeen(
+  ts: number | null,
+  now: number,
+  locale: string,
+  t: (key: string) => string,
+): { text: string; title: string } {
+  if (ts === null) return { text: t('tile.never'), title: '' };
+  const ago = formatAgo(ts, now, locale) ?? t('tile.justNow');
+  return { text: `${formatClock(ts, now, locale)} · ${ago}`, title: formatFull(ts, locale) };
+}

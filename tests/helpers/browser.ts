@@ -29,6 +29,20 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Adds what goes wrong in `page` to `errors`, each line starting with `name`: uncaught errors and
+ * console errors. Chromium also logs every failed request (a 401 from /api/auth/me before logging
+ * in is expected); those are left out.
+ */
+export function collectErrors(page: Page, name: string, errors: string[]): void {
+  page.on('pageerror', (err) => errors.push(`${name}: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      errors.push(`${name}: ${m.text()}`);
+    }
+  });
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);

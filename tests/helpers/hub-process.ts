@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -48,4 +51,36 @@ export async function freePorts(n: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
+}
+
+/** What a test undoes when it is over, last first. */
+export type Cleanup = (() => Promise<unknown>)[];
+
+/** A Cleanup run after the file's tests, each step even when an earlier one failed. */
+export function cleanupAfterAll(): Cleanup {
+  const cleanup: Cleanup = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+  });
+  return cleanup;
+}
+
+/**
+ * The environment of a hub process under load: its own data directory (removed by `cleanup`), ports
+ * that were free (a restarted hub comes back on the same ones), the admin's password, and device rate
+ * limits that publishers at full speed stay under.
+ */
+export async function loadHubEnv(dirPrefix: string, adminPassword: string, cleanup: Cleanup) {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), dirPrefix));
+  cleanup.push(() => fs.rm(dataDir, { recursive: true, force: true }));
+  const [httpPort, mqttPort] = await freePorts(2);
+  const env = {
+    HUB_DATA_DIR: dataDir,
+    HTTP_PORT: String(httpPort),
+    MQTT_PORT: String(mqttPort),
+    HUB_ADMIN_PASSWORD: adminPassword,
+    DEVICE_RATE_PER_S: '1000',
+    DEVICE_RATE_BURST: '1000',
+  };
+  return { env, dataDir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}` };
 }

@@ -84,6 +84,14 @@ export function siteFixture(id: string, overrides: Partial<SiteInput> = {}): Sit
   };
 }
 
+/** The admin of `hub`, logged in, with a site `siteId` created: where most device tests start. */
+export async function adminWithSite(hub: Hub, siteId: string): Promise<ApiClient> {
+  const api = new ApiClient(hub.httpUrl);
+  await api.login();
+  await api.json('POST', '/api/sites', siteFixture(siteId));
+  return api;
+}
+
 export async function provision(
   api: ApiClient,
   siteId: string,

@@ -1,5 +1,10 @@
+import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { topicFor } from '../../devices/contract/index.js';
+import type { ProvisionedDevice } from '../../services/api/schemas.js';
+import { connectDevice } from './hub.js';
+import type { Cleanup } from './hub-process.js';
 
 /** One device: publishes QoS 1 readings and logs every seq it got a PUBACK for. */
 export class Publisher {
@@ -45,4 +50,33 @@ export async function storedSeqs(file: string): Promise<Map<string, number>> {
   conn.closeSync();
   db.closeSync();
   return new Map(rows.map((r) => [`${r.device_id}/${r.seq}`, Number(r.n)]));
+}
+
+/** A Publisher of a provisioned device's telemetry, connected as the device; `cleanup` drops it. */
+export async function devicePublisher(
+  mqttUrl: string,
+  d: ProvisionedDevice,
+  cleanup: Cleanup,
+  opts: IClientOptions = {},
+): Promise<Publisher> {
+  const client = await connectDevice(mqttUrl, d.device.id, d.secret, opts);
+  cleanup.push(() => client.endAsync(true));
+  return new Publisher(client, topicFor(d.device.siteId, d.device.id, 'telemetry'));
+}
+
+/**
+ * The stored readings of a stopped hub process (see storedSeqs), and how many readings that the
+ * publishers had acknowledged are not stored exactly once; publisher i is device `deviceId(i)`.
+ */
+export async function unstoredAcks(
+  dataDir: string,
+  publishers: Publisher[],
+  deviceId: (i: number) => string,
+) {
+  const stored = await storedSeqs(path.join(dataDir, 'telemetry.duckdb'));
+  let missing = 0;
+  for (const [i, p] of publishers.entries()) {
+    for (const seq of p.acked) if (stored.get(`${deviceId(i)}/${seq}`) !== 1) missing += 1;
+  }
+  return { stored, missing };
 }

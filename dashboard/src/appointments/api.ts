@@ -12,6 +12,7 @@ import type {
   SessionSummary,
   TodayReply,
 } from '../../../services/appointments/schemas.js';
+import { sendJson } from '../http.js';
 
 /**
  * Appointment endpoints, for the staff panels and the public booking page. Kept apart from
@@ -29,20 +30,12 @@ export class AppointmentsError extends Error {
 }
 
 async function request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
+  const { res, data } = await sendJson(method, path, body).catch(() => {
     throw new AppointmentsError(0, 'NETWORK');
-  }
-  const data = (await res.json().catch(() => undefined)) as Partial<ApiError> | undefined;
+  });
   if (!res.ok) {
-    throw new AppointmentsError(res.status, data?.code ?? `HTTP_${res.status}`, data?.fields ?? []);
+    const error = data as Partial<ApiError> | undefined;
+    throw new AppointmentsError(res.status, error?.code ?? `HTTP_${res.status}`, error?.fields ?? []);
   }
   return data as T;
 }
