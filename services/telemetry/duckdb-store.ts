@@ -4,7 +4,6 @@ import {
   BIGINT,
   type DuckDBConnection,
   DuckDBInstance,
-  type DuckDBPreparedStatement,
   type DuckDBType,
   type DuckDBValue,
   LIST,
@@ -13,91 +12,17 @@ import {
 } from '@duckdb/node-api';
 import { metricNames } from '../../devices/contract/index.js';
 import type { RangePoint } from '../api/schemas.js';
+import { bulkInsert, eventColumns, readingColumns } from './duckdb-bulk-insert.js';
 import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
 import { SeqIndex } from './seq-index.js';
-import type { EventRow, LatestValue, RangeSpec, ReadingRow, TelemetryStore } from './store.js';
-
-export const MAX_RANGE_BUCKETS = 10_000;
-
-type SqlType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
-
-/**
- * INSERT OR IGNORE ... SELECT unnest(...) with the whole batch bound as one JSON parameter holding
- * one array per column. Binding list values would cost a native call per element on the event loop
- * (about 100 ms for a 20,000-row batch, measured); JSON.stringify takes a few ms and DuckDB parses
- * it on its own threads. json_transform_strict refuses a value of the wrong type instead of
- * storing NULL. Statements are prepared once per column set and reused: planning an INSERT on
- * every commit cost more than a small commit itself.
- */
-type Column<T> = [name: string, type: SqlType, pick: (row: T) => unknown];
-
-function bulkInsert<T>(table: string, verb: 'INSERT' | 'INSERT OR IGNORE') {
-  const prepared = new Map<string, Promise<DuckDBPreparedStatement>>();
-  const statement = (conn: DuckDBConnection, columns: Column<T>[]) => {
-    const key = columns.map(([name]) => name).join(',');
-    let stmt = prepared.get(key);
-    if (!stmt) {
-      // Columns travel as c0, c1, ...: metric names need quoting in SQL, JSON keys would not.
-      const shape = JSON.stringify(Object.fromEntries(columns.map(([, type], i) => [`c${i}`, [type]])));
-      // Timestamps travel as epoch milliseconds and become TIMESTAMP here.
-      const select = columns.map(([name], i) =>
-        name === 'ts' ? `epoch_ms(unnest(j.c${i}))` : `unnest(j.c${i})`,
-      );
-      stmt = conn.prepare(`${verb} INTO ${table} (${columns.map(([name]) => name).join(', ')})
-        SELECT ${select.join(', ')} FROM (SELECT json_transform_strict($rows, '${shape}') AS j)`);
-      prepared.set(key, stmt);
-    }
-    return stmt;
-  };
-  return {
-    async insert(conn: DuckDBConnection, columns: Column<T>[], rows: readonly T[]): Promise<number> {
-      if (rows.length === 0) return 0;
-      const json = JSON.stringify(
-        Object.fromEntries(columns.map(([, , pick], i) => [`c${i}`, rows.map(pick)])),
-      );
-      const stmt = await statement(conn, columns);
-      stmt.bind({ rows: json }, { rows: VARCHAR });
-      return (await stmt.run()).rowsChanged;
-    },
-    async destroy() {
-      for (const stmt of prepared.values()) (await stmt.catch(() => null))?.destroySync();
-      prepared.clear();
-    },
-  };
-}
-
-const readingKeys: Column<ReadingRow>[] = [
-  ['device_id', 'VARCHAR', (x) => x.deviceId],
-  ['seq', 'BIGINT', (x) => x.seq],
-  ['site_id', 'VARCHAR', (x) => x.siteId],
-  ['kind', 'VARCHAR', (x) => x.kind],
-  ['ts', 'BIGINT', (x) => x.ts],
-];
-
-/** The key columns plus one column for each metric the batch carries; absent values are NULL. */
-function readingColumns(rows: readonly ReadingRow[]): Column<ReadingRow>[] {
-  const metrics = new Set<string>();
-  for (const r of rows) for (const m in r.values) metrics.add(m);
-  return [
-    ...readingKeys,
-    ...[...metrics]
-      .sort()
-      .map((m): Column<ReadingRow> => [metricColumn(m), 'DOUBLE', (x) => x.values[m] ?? null]),
-  ];
-}
-
-const eventColumns: Column<EventRow>[] = [
-  ['device_id', 'VARCHAR', (x) => x.deviceId],
-  ['seq', 'BIGINT', (x) => x.seq],
-  ['site_id', 'VARCHAR', (x) => x.siteId],
-  ['kind', 'VARCHAR', (x) => x.kind],
-  ['ts', 'BIGINT', (x) => x.ts],
-  ['type', 'VARCHAR', (x) => x.type],
-  ['code', 'VARCHAR', (x) => x.code],
-  ['item', 'VARCHAR', (x) => x.item],
-  ['ok', 'BOOLEAN', (x) => x.ok],
-  ['message', 'VARCHAR', (x) => x.message],
-];
+import {
+  bucketGrid,
+  type EventRow,
+  type LatestValue,
+  type RangeSpec,
+  type ReadingRow,
+  type TelemetryStore,
+} from './store.js';
 
 // 'last' breaks ties on ts by seq so that two readings in the same millisecond give a stable answer.
 const AGG_SQL: Record<RangeSpec['agg'], (col: string) => string> = {
@@ -141,19 +66,6 @@ function filter(where: string[], params: Params, types: Types, filters: [string,
     params[col] = v;
     types[col] = VARCHAR;
   }
-}
-
-/** Bucket starts for [from, to): multiples of bucketMs since the epoch, at most MAX_RANGE_BUCKETS. */
-function bucketGrid(from: number, to: number, bucketMs: number): { first: number; buckets: number } {
-  if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error(`bad bucketMs ${bucketMs}`);
-  const first = Math.floor(from / bucketMs) * bucketMs;
-  const buckets = Math.ceil((to - first) / bucketMs);
-  if (buckets > MAX_RANGE_BUCKETS) {
-    throw Object.assign(new Error(`${buckets} buckets requested, at most ${MAX_RANGE_BUCKETS}`), {
-      code: 'RANGE_TOO_LARGE',
-    });
-  }
-  return { first, buckets };
 }
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));

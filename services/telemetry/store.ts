@@ -98,3 +98,19 @@ export interface TelemetryStore {
   check(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The most buckets one range or event-count query may ask for. */
+export const MAX_RANGE_BUCKETS = 10_000;
+
+/** Bucket starts for [from, to): multiples of bucketMs since the epoch, at most MAX_RANGE_BUCKETS. */
+export function bucketGrid(from: number, to: number, bucketMs: number): { first: number; buckets: number } {
+  if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error(`bad bucketMs ${bucketMs}`);
+  const first = Math.floor(from / bucketMs) * bucketMs;
+  const buckets = Math.ceil((to - first) / bucketMs);
+  if (buckets > MAX_RANGE_BUCKETS) {
+    throw Object.assign(new Error(`${buckets} buckets requested, at most ${MAX_RANGE_BUCKETS}`), {
+      code: 'RANGE_TOO_LARGE',
+    });
+  }
+  return { first, buckets };
+}
