@@ -1,6 +1,10 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
 import type { SessionInput, SessionSummary } from '../../services/appointments/schemas.js';
+import { verifySignature, type WebhookBody } from '../../services/appointments/webhook.js';
 import { zonedToEpoch } from '../../services/appointments/zoned-time.js';
-import type { ApiClient } from './hub.js';
+import { ApiClient, siteFixture, testHub } from './hub.js';
 
 export const TZ = 'Asia/Shanghai';
 
@@ -60,4 +64,95 @@ export async function publicJson<T = unknown>(
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, text, headers: res.headers };
+}
+
+export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+
+/** A notification as the test webhook receiver got it. */
+export interface Received {
+  body: WebhookBody;
+  raw: string;
+  headers: http.IncomingHttpHeaders;
+  valid: boolean;
+}
+
+export interface AppointmentsHub {
+  hub: Awaited<ReturnType<typeof testHub>>;
+  /** Logged in as the admin. */
+  api: ApiClient;
+  webhookServer: http.Server;
+  /** Every notification the receiver accepted or refused, in order. */
+  received: Received[];
+  /** Deliveries to answer 500 first, to exercise the retry. */
+  failFirst: Set<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The hub the appointment tests run against: a webhook receiver that checks signatures, a hub on `clock`
+ * notifying it, and three sites (fhl-n1 08:00-20:00, night-1 18:00-02:00, allday-1 open all day).
+ */
+export async function appointmentsHub(clock: TestClock): Promise<AppointmentsHub> {
+  const received: Received[] = [];
+  const failFirst = new Set<string>();
+  const webhookServer = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => {
+      raw += c;
+    });
+    req.on('end', () => {
+      const id = String(req.headers['x-yizhan-delivery']);
+      if (failFirst.has(id)) {
+        failFirst.delete(id);
+        res.writeHead(500).end();
+        return;
+      }
+      const valid = verifySignature(
+        WEBHOOK_SECRET,
+        {
+          timestamp: req.headers['x-yizhan-timestamp'] as string,
+          signature: req.headers['x-yizhan-signature'] as string,
+        },
+        raw,
+      );
+      received.push({ body: JSON.parse(raw) as WebhookBody, raw, headers: req.headers, valid });
+      res.writeHead(valid ? 204 : 401).end();
+    });
+  });
+  await new Promise<void>((r) => webhookServer.listen(0, '127.0.0.1', r));
+  const closeServer = () => new Promise((r) => webhookServer.close(r));
+  const port = (webhookServer.address() as AddressInfo).port;
+  const hub = await testHub(
+    {
+      // High enough for the booking burst; the limit itself is tested with its own hub.
+      PUBLIC_RATE_LIMIT_MAX: 100_000,
+      BOOKING_CUTOFF_MIN: 30,
+      WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+      WEBHOOK_SECRET,
+      WEBHOOK_RETRY_BASE_MS: 50,
+    },
+    { now: clock.now },
+  ).catch(async (e) => {
+    await closeServer();
+    throw e;
+  });
+  const close = async () => {
+    await hub.close();
+    await closeServer();
+  };
+  const api = new ApiClient(hub.httpUrl);
+  try {
+    await api.login();
+    for (const s of [
+      siteFixture('fhl-n1', { openingHours: { open: '08:00', close: '20:00' } }),
+      siteFixture('night-1', { openingHours: { open: '18:00', close: '02:00' } }),
+      siteFixture('allday-1', { openingHours: { open: '00:00', close: '00:00' } }),
+    ]) {
+      expect((await api.json('POST', '/api/sites', s)).status).toBe(201);
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { hub, api, webhookServer, received, failFirst, close };
 }
