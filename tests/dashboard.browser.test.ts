@@ -266,6 +266,8 @@ describe.skipIf(!hasChromium)(
       await reading.and(page.locator('[data-value="11"]')).waitFor({ timeout: 3000 });
 
       const doorsBefore = Number(await page.getByTestId('door-total').getAttribute('data-total'));
+      // Counted once the day's history has arrived, not while the list is still filling.
+      await page.locator('[data-testid="door-timeline"][data-loaded="true"]').waitFor();
       const eventsBefore = await page.getByTestId('door-event').count();
       const openedAt = Date.now();
       await door('door_opened', openedAt);
