@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { io } from 'socket.io-client';
-import type { SiteLive } from '../services/api/schemas.js';
+import type { SiteLive } from '../contract/index.js';
 import { epochNow, type ObserverSpec, type RunSpec } from './protocol.js';
 
 /**

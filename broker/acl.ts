@@ -1,4 +1,4 @@
-import { type Channel, topicFor, uplinkChannels } from '../devices/contract/index.js';
+import { type Channel, topicFor, uplinkChannels } from '../contract/index.js';
 import type { DeviceRecord } from '../services/state/devices.js';
 
 /**

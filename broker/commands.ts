@@ -1,6 +1,5 @@
 import type { Aedes } from 'aedes';
-import { type Command, parseTopic, topicFor } from '../devices/contract/index.js';
-import { HubError } from '../services/errors.js';
+import { type Command, HubError, parseTopic, topicFor } from '../contract/index.js';
 import type { DeviceRecord } from '../services/state/devices.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { DeviceInput, SiteInput } from '../services/api/schemas.js';
-import { type DeviceKind, deviceKinds } from './contract/index.js';
+import type { DeviceInput, SiteInput } from '../contract/index.js';
+import { type DeviceKind, deviceKinds } from '../contract/index.js';
 
 /**
  * The demo district: converted test huts at the gates, markets and metro exits of residential

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiError, type DeviceInput, provisionedDevice, type SiteInput } from '../services/api/schemas.js';
+import { apiError, type DeviceInput, provisionedDevice, type SiteInput } from '../contract/index.js';
 import type { FleetDevice } from './simulator/fleet.js';
 
 /**

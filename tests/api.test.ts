@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiError, Site } from '../services/api/schemas.js';
+import type { ApiError, Site } from '../contract/index.js';
 import { ApiClient, siteFixture, testHub } from './helpers/hub.js';
 
 describe('HTTP API', () => {

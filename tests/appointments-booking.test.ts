@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiError } from '../services/api/schemas.js';
 import type {
+  ApiError,
   AppointmentsDay,
   MaskedBooking,
   PublicSession,
@@ -8,7 +8,7 @@ import type {
   SessionSummary,
   StatsReply,
   TodayReply,
-} from '../services/appointments/schemas.js';
+} from '../contract/index.js';
 import {
   type AppointmentsHub,
   appointmentsHub,

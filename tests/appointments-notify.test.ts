@@ -1,7 +1,6 @@
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiError } from '../services/api/schemas.js';
-import type { ResidentBooking } from '../services/appointments/schemas.js';
+import type { ApiError, ResidentBooking } from '../contract/index.js';
 import { verifySignature } from '../services/appointments/webhook.js';
 import {
   type AppointmentsHub,

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiError } from '../services/api/schemas.js';
 import type {
+  ApiError,
   AppointmentsDay,
   AuditEntry,
   MaskedBooking,
@@ -11,7 +11,7 @@ import type {
   SessionSummary,
   StatsReply,
   TodayReply,
-} from '../services/appointments/schemas.js';
+} from '../contract/index.js';
 import { at, createSession, publicJson, TestClock } from './helpers/appointments.js';
 import { ApiClient, eventually, liveClient, siteFixture, testHub } from './helpers/hub.js';
 

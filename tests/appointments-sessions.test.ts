@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiError } from '../services/api/schemas.js';
-import type { SessionSummary } from '../services/appointments/schemas.js';
+import type { ApiError, SessionSummary } from '../contract/index.js';
 import {
   type AppointmentsHub,
   appointmentsHub,

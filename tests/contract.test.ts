@@ -6,7 +6,7 @@ import {
   statusSchema,
   telemetrySchemas,
   topicFor,
-} from '../devices/contract/index.js';
+} from '../contract/index.js';
 
 describe('device contract', () => {
   it('round-trips topics and refuses anything outside the scheme', () => {

@@ -1,8 +1,8 @@
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { topicFor } from '../devices/contract/index.js';
-import type { ProvisionedDevice } from '../services/api/schemas.js';
+import type { ProvisionedDevice } from '../contract/index.js';
+import { topicFor } from '../contract/index.js';
 import { ApiClient, connectDevice, provision, siteFixture, testHub } from './helpers/hub.js';
 import { connackCode, connectPacket, rawConnection } from './helpers/raw-mqtt.js';
 

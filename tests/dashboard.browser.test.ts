@@ -1,8 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicFor } from '../devices/contract/index.js';
-import type { ProvisionedDevice } from '../services/api/schemas.js';
+import type { ProvisionedDevice } from '../contract/index.js';
+import { topicFor } from '../contract/index.js';
 import {
   collectErrors,
   dashboardBuilt,

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicFor } from '../devices/contract/index.js';
-import type { IngestErrorCount, ProvisionedDevice, RangePoint } from '../services/api/schemas.js';
+import type { IngestErrorCount, ProvisionedDevice, RangePoint } from '../contract/index.js';
+import { topicFor } from '../contract/index.js';
 import {
   type ApiClient,
   adminWithSite,

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicFor } from '../devices/contract/index.js';
-import type { IngestErrorCount, ProvisionedDevice, RangePoint, SiteLive } from '../services/api/schemas.js';
+import type { IngestErrorCount, ProvisionedDevice, RangePoint, SiteLive } from '../contract/index.js';
+import { topicFor } from '../contract/index.js';
 import {
   ApiClient,
   connectDevice,

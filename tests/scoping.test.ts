@@ -1,17 +1,19 @@
 import type { MqttClient } from 'mqtt';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicFor } from '../devices/contract/index.js';
 import type {
   ApiError,
+  ClientToServerEvents,
   Device,
   IngestErrorCount,
+  LiveEvent,
   ProvisionedDevice,
+  ServerToClientEvents,
   Site,
   SiteLive,
   User,
-} from '../services/api/schemas.js';
-import type { ClientToServerEvents, LiveEvent, ServerToClientEvents } from '../services/live/events.js';
+} from '../contract/index.js';
+import { topicFor } from '../contract/index.js';
 import {
   ApiClient,
   connectDevice,

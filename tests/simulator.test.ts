@@ -8,15 +8,15 @@ import {
   eventBatchSchemas,
   eventSchema,
   parseTopic,
+  siteInput,
   statusSchema,
   telemetrySchemas,
   uplinkChannels,
-} from '../devices/contract/index.js';
+} from '../contract/index.js';
 import { demoDevices, demoSites } from '../devices/demo-fleet.js';
 import { SimulatedDevice } from '../devices/simulator/device.js';
 import { type FleetDevice, runFleet } from '../devices/simulator/fleet.js';
 import { createModel, type OpeningHours } from '../devices/simulator/patterns.js';
-import { siteInput } from '../services/api/schemas.js';
 
 const kinds = Object.keys(deviceKinds) as DeviceKind[];
 const secrets = new Map<string, string>();

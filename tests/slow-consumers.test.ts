@@ -1,8 +1,8 @@
 import type { Socket as NetSocket } from 'node:net';
 import type mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicFor } from '../devices/contract/index.js';
-import type { ProvisionedDevice } from '../services/api/schemas.js';
+import type { ProvisionedDevice } from '../contract/index.js';
+import { topicFor } from '../contract/index.js';
 import {
   type ApiClient,
   adminWithSite,

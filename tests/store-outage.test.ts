@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicFor } from '../devices/contract/index.js';
-import type { HubStatus, ProvisionedDevice, RangePoint } from '../services/api/schemas.js';
+import type { HubStatus, ProvisionedDevice, RangePoint } from '../contract/index.js';
+import { topicFor } from '../contract/index.js';
 import {
   type ApiClient,
   adminWithSite,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceKind } from '../devices/contract/index.js';
+import type { DeviceKind } from '../contract/index.js';
 import type { EventRow, ReadingRow, TelemetryStore } from '../services/telemetry/store.js';
 
 const MIN = 60_000;

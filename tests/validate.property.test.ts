@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeviceKind } from '../devices/contract/index.js';
+import type { DeviceKind } from '../contract/index.js';
 import { checkPayload, type Limits } from '../services/ingest/validate.js';
 import type { DeviceRecord } from '../services/state/devices.js';
 

@@ -1,6 +1,7 @@
 import type {
   ApiError,
   AppConfig,
+  AppointmentsDay,
   Device,
   DeviceInput,
   IngestErrorCount,
@@ -11,8 +12,7 @@ import type {
   User,
   UserCreate,
   UserUpdate,
-} from '../../services/api/schemas.js';
-import type { AppointmentsDay } from '../../services/appointments/schemas.js';
+} from '../../contract/index.js';
 import type { EventRow } from '../../services/telemetry/store.js';
 import { sendJson } from './http.js';
 

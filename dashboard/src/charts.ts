@@ -9,7 +9,7 @@ import {
 } from 'echarts/components';
 import { type ComposeOption, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
-import type { RangePoint } from '../../services/api/schemas.js';
+import type { RangePoint } from '../../contract/index.js';
 import { formatHour } from './time.js';
 
 // Only the parts the site page draws, so the chunk stays small (echarts/core, not 'echarts').

@@ -1,5 +1,5 @@
 import { type InjectionKey, inject, type Ref } from 'vue';
-import type { Role, User } from '../../services/api/schemas.js';
+import type { Role, User } from '../../contract/index.js';
 import type { Live } from './live.js';
 
 /** What every page of a logged-in user shares: who they are and the one live connection. */

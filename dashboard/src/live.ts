@@ -1,8 +1,14 @@
 import { io, type Socket } from 'socket.io-client';
 import { getCurrentScope, onScopeDispose, ref, shallowReactive } from 'vue';
-import type { Site, SiteLive, User } from '../../services/api/schemas.js';
-import type { AppointmentsDay } from '../../services/appointments/schemas.js';
-import type { ClientToServerEvents, LiveEvent, ServerToClientEvents } from '../../services/live/events.js';
+import type {
+  AppointmentsDay,
+  ClientToServerEvents,
+  LiveEvent,
+  ServerToClientEvents,
+  Site,
+  SiteLive,
+  User,
+} from '../../contract/index.js';
 import { ApiRequestError, api } from './api.js';
 import { hubDate } from './time.js';
 

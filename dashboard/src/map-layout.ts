@@ -1,4 +1,4 @@
-import type { SiteHealth } from '../../services/api/schemas.js';
+import type { SiteHealth } from '../../contract/index.js';
 
 export interface MapInput {
   id: string;

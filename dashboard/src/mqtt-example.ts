@@ -1,5 +1,4 @@
-import type { DeviceKind } from '../../devices/contract/kinds.js';
-import type { ProvisionedDevice } from '../../services/api/schemas.js';
+import type { DeviceKind, ProvisionedDevice } from '../../contract/index.js';
 
 /** A device's credentials, shown once after provisioning or rotating its secret. */
 export interface Revealed {

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router';
-import type { Role } from '../../services/api/schemas.js';
+import type { Role } from '../../contract/index.js';
 import { rolesFor } from './context.js';
 import OverviewView from './views/OverviewView.vue';
 

@@ -1,4 +1,4 @@
-import type { Site, SiteHealth, SiteLive } from '../../services/api/schemas.js';
+import type { Site, SiteHealth, SiteLive } from '../../contract/index.js';
 
 /** True when the newest data of a site is older than the server's staleness limit, or there is none. */
 export function isStale(live: SiteLive, now: number, staleAfterMs: number): boolean {

@@ -8,7 +8,7 @@ import {
   type Reading,
   type Status,
   topicFor,
-} from '../contract/index.js';
+} from '../../contract/index.js';
 import {
   createModel,
   type DeviceModel,

@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../contract/index.js';
+import type { DeviceKind } from '../../contract/index.js';
 import { type DeviceStats, SimulatedDevice } from './device.js';
 import type { OpeningHours } from './patterns.js';
 

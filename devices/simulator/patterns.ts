@@ -1,4 +1,4 @@
-import type { Command, DeviceEvent, DeviceKind, Reading } from '../contract/index.js';
+import type { Command, DeviceEvent, DeviceKind, Reading } from '../../contract/index.js';
 
 /**
  * Daily life of a hut, as functions of (simulated) time and a seeded PRNG. Site-level curves

@@ -13,8 +13,8 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { HubError } from '../../contract/index.js';
 import { appointmentRoutes } from '../appointments/routes.js';
-import { HubError } from '../errors.js';
 import type { ApiContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { configRoutes } from './routes/config.js';

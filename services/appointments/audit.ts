@@ -1,6 +1,5 @@
-import type { User } from '../api/schemas.js';
+import type { AuditAction, AuditEntry, User } from '../../contract/index.js';
 import type { StateDb } from '../state/db.js';
-import type { AuditAction, AuditEntry } from './schemas.js';
 
 export interface AuditRecord {
   /** Undefined for a resident reading their own booking with code and number. */

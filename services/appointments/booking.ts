@@ -1,5 +1,5 @@
-import type { User } from '../api/schemas.js';
-import { HubError } from '../errors.js';
+import type { BookingBody, RescheduleBody, Screening, User } from '../../contract/index.js';
+import { HubError, localDateOf } from '../../contract/index.js';
 import { newConfirmationCode } from './codes.js';
 import {
   type AppointmentRepo,
@@ -9,9 +9,7 @@ import {
   type SessionRow,
   sessionScreenings,
 } from './repo.js';
-import type { BookingBody, RescheduleBody, Screening } from './schemas.js';
 import { type Slot, slotAt, slotOpen } from './slots.js';
-import { localDate } from './zoned-time.js';
 
 export interface BookingEvents {
   /** Counts at a site changed on these dates (for the live feed). */
@@ -156,7 +154,7 @@ export class BookingService {
     if (b.status === 'checked_in') throw new HubError('ALREADY_CHECKED_IN', 'already checked in');
     if (b.status === 'cancelled') throw new HubError('BOOKING_NOT_ACTIVE', 'the booking was cancelled');
     const now = this.opts.now();
-    if (this.dateOf(b) !== localDate(now, this.opts.timeZone)) {
+    if (this.dateOf(b) !== localDateOf(now, this.opts.timeZone)) {
       throw new HubError('CHECK_IN_NOT_TODAY', `the booking is for ${this.dateOf(b)}`);
     }
     const row = (await this.repo.db
@@ -172,7 +170,7 @@ export class BookingService {
   }
 
   dateOf(b: BookingRow): string {
-    return localDate(Number(b.slot_start), this.opts.timeZone);
+    return localDateOf(Number(b.slot_start), this.opts.timeZone);
   }
 
   private assertChangeable(b: BookingRow): void {

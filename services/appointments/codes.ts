@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { CODE_ALPHABET } from './schemas.js';
+import { CODE_ALPHABET } from '../../contract/index.js';
 
 /**
  * 8 characters from a 32-letter alphabet: 2^40 codes. A code alone opens nothing (cancel and

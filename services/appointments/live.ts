@@ -1,4 +1,4 @@
-import type { AppointmentsDay } from './schemas.js';
+import type { AppointmentsDay } from '../../contract/index.js';
 import type { AppointmentSummaries } from './summary.js';
 
 export type AppointmentsEmit = (siteId: string, day: AppointmentsDay) => void;

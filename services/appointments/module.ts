@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { isoLocal } from '../../contract/index.js';
 import type { Config } from '../config.js';
 import type { StateDb } from '../state/db.js';
 import type { SiteRepo } from '../state/sites.js';
@@ -10,7 +11,6 @@ import { AppointmentScheduler } from './scheduler.js';
 import { type SessionEvents, SessionService } from './sessions.js';
 import { AppointmentSummaries } from './summary.js';
 import { type WebhookEvent, WebhookNotifier } from './webhook.js';
-import { isoLocal } from './zoned-time.js';
 
 interface Log {
   warn(obj: object, msg: string): void;

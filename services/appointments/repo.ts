@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
+import type { BookingStatus, MaskedBooking, OpenedBooking, Screening } from '../../contract/index.js';
+import { localParts } from '../../contract/index.js';
 import type { StateDb } from '../state/db.js';
 import type { Database } from '../state/tables.js';
 import { maskMobile } from './codes.js';
-import type { BookingStatus, MaskedBooking, OpenedBooking, Screening } from './schemas.js';
-import { localParts } from './zoned-time.js';
 
 export type SessionRow = Database['appointment_sessions'] & { id: number; lock_version: number };
 export type BookingRow = Database['appointment_bookings'] & { id: number };

@@ -2,22 +2,22 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { siteId } from '../../devices/contract/index.js';
-import type { ApiContext } from '../api/context.js';
-import { HubError } from '../errors.js';
-import { maskMobile } from './codes.js';
-import type { BookingRow } from './repo.js';
 import {
   bookingBody,
   codeAndMobile,
+  HubError,
+  localParts,
   publicSession,
   publicSessionsQuery,
   publicSite,
   type ResidentBooking,
   rescheduleBody,
   residentBooking,
-} from './schemas.js';
-import { localParts } from './zoned-time.js';
+  siteId,
+} from '../../contract/index.js';
+import type { ApiContext } from '../api/context.js';
+import { maskMobile } from './codes.js';
+import type { BookingRow } from './repo.js';
 
 /**
  * The residents' side, no login: sites, open slots, and booking by name and number. Everything

@@ -1,12 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { siteId } from '../../devices/contract/index.js';
+import {
+  addDays,
+  cancelSessionBody,
+  daysBetween,
+  HubError,
+  localDate,
+  sessionInput,
+  sessionPatch,
+  sessionSummary,
+  siteId,
+} from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
 import { assertSiteVisible, requireUser } from '../auth/session.js';
-import { HubError } from '../errors.js';
 import type { SessionRow } from './repo.js';
-import { cancelSessionBody, localDate, sessionInput, sessionPatch, sessionSummary } from './schemas.js';
-import { addDays, daysBetween } from './zoned-time.js';
 
 const siteParams = z.object({ siteId });
 const sessionParams = z.object({ sessionId: z.coerce.number().int().min(1) });

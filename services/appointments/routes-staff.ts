@@ -1,24 +1,24 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { siteId } from '../../devices/contract/index.js';
-import type { ApiContext } from '../api/context.js';
-import { assertPersonalDataAllowed, assertSiteVisible, requireUser, visibleSites } from '../auth/session.js';
-import { HubError } from '../errors.js';
-import { toMaskedBooking, toOpenedBooking } from './repo.js';
 import {
   appointmentsDay,
   auditEntry,
   auditQuery,
+  HubError,
   localDate,
   maskedBooking,
   openBookingQuery,
   openedBooking,
   searchQuery,
+  siteId,
   statsQuery,
   statsReply,
   todayReply,
-} from './schemas.js';
+} from '../../contract/index.js';
+import type { ApiContext } from '../api/context.js';
+import { assertPersonalDataAllowed, assertSiteVisible, requireUser, visibleSites } from '../auth/session.js';
+import { toMaskedBooking, toOpenedBooking } from './repo.js';
 
 const siteParams = z.object({ siteId });
 const bookingParams = z.object({ bookingId: z.coerce.number().int().min(1) });

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
+import { localDateOf } from '../../contract/index.js';
 import type { StateDb } from '../state/db.js';
-import { localDate } from './zoned-time.js';
 
 const DAY_MS = 86_400_000;
 
@@ -63,7 +63,7 @@ export class AppointmentScheduler {
     const bySite = new Map<string, Set<string>>();
     for (const r of rows) {
       const dates = bySite.get(r.site_id) ?? new Set();
-      dates.add(localDate(Number(r.slot_start), this.opts.timeZone));
+      dates.add(localDateOf(Number(r.slot_start), this.opts.timeZone));
       bySite.set(r.site_id, dates);
     }
     for (const [siteId, dates] of bySite) this.opts.changed(siteId, [...dates]);

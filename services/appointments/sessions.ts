@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Site, User } from '../api/schemas.js';
-import { type FieldError, HubError } from '../errors.js';
+import type { SessionInput, SessionPatch, Site, User } from '../../contract/index.js';
+import { addDays, type FieldError, HubError, minutesOf, zonedToEpoch } from '../../contract/index.js';
 import type { SiteRepo } from '../state/sites.js';
 import { type AppointmentRepo, type Db, LIVE_STATUSES, type SessionRow } from './repo.js';
-import type { SessionInput, SessionPatch } from './schemas.js';
 import { sessionEndMinutes, withinOpeningHours } from './slots.js';
-import { addDays, minutesOf, zonedToEpoch } from './zoned-time.js';
 
 export interface SessionTiming {
   date: string;

@@ -1,5 +1,5 @@
-import type { Site } from '../api/schemas.js';
-import { minutesOf } from './zoned-time.js';
+import type { Site } from '../../contract/index.js';
+import { minutesOf } from '../../contract/index.js';
 
 const DAY_MIN = 24 * 60;
 

@@ -1,10 +1,3 @@
-import {
-  type AppointmentRepo,
-  emptyCounts,
-  type SessionRow,
-  type SlotCounts,
-  sessionScreenings,
-} from './repo.js';
 import type {
   AppointmentsDay,
   PublicSession,
@@ -12,9 +5,16 @@ import type {
   StatsQuery,
   StatsReply,
   StatsRow,
-} from './schemas.js';
+} from '../../contract/index.js';
+import { addDays, localDateOf, localParts, weekStart } from '../../contract/index.js';
+import {
+  type AppointmentRepo,
+  emptyCounts,
+  type SessionRow,
+  type SlotCounts,
+  sessionScreenings,
+} from './repo.js';
 import { slotOpen, slotsOf } from './slots.js';
-import { addDays, localDate, localParts, weekStart } from './zoned-time.js';
 
 /** Counts of sessions and bookings (never who booked) for the live feed, planners and residents. */
 export class AppointmentSummaries {
@@ -24,7 +24,7 @@ export class AppointmentSummaries {
   ) {}
 
   today(): string {
-    return localDate(this.opts.now(), this.opts.timeZone);
+    return localDateOf(this.opts.now(), this.opts.timeZone);
   }
 
   /** Every site's day that has sessions, for the given sites (all when undefined). */
@@ -110,7 +110,7 @@ export class AppointmentSummaries {
   /** Per site, the days of the coming `days` with a slot still open for booking. */
   async upcomingDays(days = 28): Promise<Map<string, string[]>> {
     const now = this.opts.now();
-    const from = localDate(now, this.opts.timeZone);
+    const from = localDateOf(now, this.opts.timeZone);
     const sessions = (await this.repo.sessionsBetween(undefined, from, addDays(from, days))).filter(
       (s) =>
         s.status === 'scheduled' && Number(s.end_at) - s.slot_minutes * 60_000 > now + this.opts.cutoffMs,

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Role, User } from '../api/schemas.js';
-import { HubError } from '../errors.js';
+import type { Role, User } from '../../contract/index.js';
+import { HubError } from '../../contract/index.js';
 import type { UserRepo } from '../state/users.js';
 
 export const SESSION_COOKIE = 'yz_session';

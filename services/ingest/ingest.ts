@@ -1,5 +1,5 @@
 import type { PublishPacket } from 'aedes';
-import type { DeviceEvent, Reading } from '../../devices/contract/index.js';
+import type { DeviceEvent, Reading } from '../../contract/index.js';
 import type { LiveState } from '../live/live-state.js';
 import type { DeviceRecord } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { IngestErrorCode } from '../../contract/index.js';
 import {
   type DeviceEvent,
   eventBatchSchemas,
@@ -6,8 +7,7 @@ import {
   type Status,
   statusSchema,
   telemetrySchemas,
-} from '../../devices/contract/index.js';
-import type { IngestErrorCode } from '../errors.js';
+} from '../../contract/index.js';
 import type { DeviceRecord } from '../state/devices.js';
 
 export type Checked =

@@ -1,9 +1,16 @@
-import type { DeviceEvent, Reading, Status } from '../../devices/contract/index.js';
-import type { HubStatus, LiveDevice, Site, SiteLive } from '../api/schemas.js';
+import type {
+  DeviceEvent,
+  HubStatus,
+  LiveDevice,
+  LiveEvent,
+  Reading,
+  Site,
+  SiteLive,
+  Status,
+} from '../../contract/index.js';
+import { type DeviceExtras, healthOf, isOpenAt, siteIssues } from '../../contract/index.js';
 import type { DeviceRecord, DeviceRepo } from '../state/devices.js';
 import type { LatestValue } from '../telemetry/store.js';
-import type { LiveEvent } from './events.js';
-import { type DeviceExtras, isOpenAt, siteHealth, siteIssues } from './site-health.js';
 
 interface DeviceLiveState extends DeviceExtras {
   online: boolean;
@@ -168,7 +175,7 @@ export class LiveState {
       devicesOnline: devices.filter((d) => d.enabled && d.online).length,
       devicesTotal: devices.filter((d) => d.enabled).length,
       lastUpdate,
-      health: siteHealth(devices, issues, lastUpdate, now, this.opts.staleAfterMs),
+      health: healthOf(devices, issues, lastUpdate, now, this.opts.staleAfterMs),
       issues,
       devices,
     };

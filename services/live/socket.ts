@@ -1,9 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { User } from '../api/schemas.js';
+import type { ClientToServerEvents, ServerToClientEvents, User } from '../../contract/index.js';
 import { sessionToken, visibleSites } from '../auth/session.js';
 import type { UserChange, UserRepo } from '../state/users.js';
-import type { ClientToServerEvents, ServerToClientEvents } from './events.js';
 import type { LiveState } from './live-state.js';
 import { dropSlowClients } from './slow-clients.js';
 

@@ -1,7 +1,6 @@
-import type { DeviceKind } from '../../devices/contract/index.js';
-import type { Device, DeviceInput } from '../api/schemas.js';
+import type { Device, DeviceInput, DeviceKind } from '../../contract/index.js';
+import { HubError } from '../../contract/index.js';
 import { DEVICE_COST, hashSecret, randomToken } from '../auth/passwords.js';
-import { HubError } from '../errors.js';
 import type { StateDb } from './db.js';
 import type { Database } from './tables.js';
 

@@ -1,5 +1,4 @@
-import type { IngestErrorCount } from '../api/schemas.js';
-import type { IngestErrorCode } from '../errors.js';
+import type { IngestErrorCode, IngestErrorCount } from '../../contract/index.js';
 import type { StateDb } from './db.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Site, SiteInput } from '../api/schemas.js';
-import { HubError } from '../errors.js';
+import type { Site, SiteInput } from '../../contract/index.js';
+import { HubError } from '../../contract/index.js';
 import type { StateDb } from './db.js';
 import type { Database } from './tables.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Role, User } from '../api/schemas.js';
+import type { Role, User } from '../../contract/index.js';
+import { HubError } from '../../contract/index.js';
 import { hashSecret, randomToken, USER_COST, verifySecret } from '../auth/passwords.js';
-import { HubError } from '../errors.js';
 import type { StateDb } from './db.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { metricNames } from '../../devices/contract/index.js';
+import { metricNames } from '../../contract/index.js';
 
 /**
  * The DuckDB tables. Readings are wide: one row per reading with a DOUBLE column per metric of the

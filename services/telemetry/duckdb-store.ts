@@ -10,8 +10,8 @@ import {
   listValue,
   VARCHAR,
 } from '@duckdb/node-api';
-import { metricNames } from '../../devices/contract/index.js';
-import type { RangePoint } from '../api/schemas.js';
+import type { RangePoint } from '../../contract/index.js';
+import { metricNames } from '../../contract/index.js';
 import { bulkInsert, eventColumns, readingColumns } from './duckdb-bulk-insert.js';
 import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
 import { SeqIndex } from './seq-index.js';

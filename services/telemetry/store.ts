@@ -1,5 +1,4 @@
-import type { DeviceKind } from '../../devices/contract/index.js';
-import type { RangePoint } from '../api/schemas.js';
+import type { DeviceKind, RangePoint } from '../../contract/index.js';
 
 /**
  * One reading: what a device measured at one moment, under one per-device seq. Booleans from the

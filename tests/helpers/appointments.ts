@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
-import type { SessionInput, SessionSummary } from '../../services/appointments/schemas.js';
+import type { SessionInput, SessionSummary } from '../../contract/index.js';
+import { zonedToEpoch } from '../../contract/index.js';
 import { verifySignature, type WebhookBody } from '../../services/appointments/webhook.js';
-import { zonedToEpoch } from '../../services/appointments/zoned-time.js';
 import { ApiClient, siteFixture, testHub } from './hub.js';
 
 export const TZ = 'Asia/Shanghai';

@@ -3,10 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
-import type { DeviceKind } from '../../devices/contract/index.js';
-import type { ProvisionedDevice, SiteInput } from '../../services/api/schemas.js';
+import type {
+  ClientToServerEvents,
+  DeviceKind,
+  ProvisionedDevice,
+  ServerToClientEvents,
+  SiteInput,
+} from '../../contract/index.js';
 import { type Hub, type HubOptions, startHub } from '../../services/hub.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../services/live/events.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 

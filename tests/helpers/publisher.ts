@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { topicFor } from '../../devices/contract/index.js';
-import type { ProvisionedDevice } from '../../services/api/schemas.js';
+import type { ProvisionedDevice } from '../../contract/index.js';
+import { topicFor } from '../../contract/index.js';
 import { connectDevice } from './hub.js';
 import type { Cleanup } from './hub-process.js';
 

@@ -1,5 +1,5 @@
-import type { ApiError } from '../../../services/api/schemas.js';
 import type {
+  ApiError,
   AppointmentsDay,
   BookingBody,
   MaskedBooking,
@@ -11,7 +11,7 @@ import type {
   SessionInput,
   SessionSummary,
   TodayReply,
-} from '../../../services/appointments/schemas.js';
+} from '../../../contract/index.js';
 import { sendJson } from '../http.js';
 
 /**

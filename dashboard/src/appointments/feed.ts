@@ -1,7 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { getCurrentScope, onScopeDispose, ref, shallowRef } from 'vue';
-import type { AppointmentsDay } from '../../../services/appointments/schemas.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../../services/live/events.js';
+import type { AppointmentsDay, ClientToServerEvents, ServerToClientEvents } from '../../../contract/index.js';
 
 /**
  * Live `appointments` messages for one site (counts only). The panel refetches its booking list

@@ -1,4 +1,4 @@
-import type { BookingStatus, Screening } from '../../../services/appointments/schemas.js';
+import type { BookingStatus, Screening } from '../../../contract/index.js';
 
 /**
  * Texts of the appointment panels and the booking page, Chinese first. Kept out of the app's

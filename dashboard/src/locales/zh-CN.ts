@@ -1,6 +1,4 @@
-import type { DeviceKind } from '../../../devices/contract/kinds.js';
-import type { Role, Site, SiteHealth } from '../../../services/api/schemas.js';
-import type { IngestErrorCode } from '../../../services/errors.js';
+import type { DeviceKind, IngestErrorCode, Role, Site, SiteHealth } from '../../../contract/index.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {

@@ -1,10 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { HubError, loginBody, user } from '../../../contract/index.js';
 import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
-import { HubError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
-import { loginBody, user } from '../schemas.js';
 
 export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
   return async (app) => {

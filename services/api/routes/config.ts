@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { appConfig } from '../../../contract/index.js';
 import type { ApiContext } from '../context.js';
-import { appConfig } from '../schemas.js';
 
 /** Settings the dashboard needs before anyone logs in: nothing secret, so no session is required. */
 export function configRoutes(ctx: ApiContext): FastifyPluginAsyncZod {

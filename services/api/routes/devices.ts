@@ -1,11 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { commandSchema, deviceId, siteId, TOPIC_PREFIX } from '../../../devices/contract/index.js';
+import {
+  commandSchema,
+  device,
+  deviceId,
+  deviceInput,
+  HubError,
+  ingestErrorCount,
+  provisionedDevice,
+  siteId,
+  TOPIC_PREFIX,
+} from '../../../contract/index.js';
 import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
-import { HubError } from '../../errors.js';
 import { type DeviceRecord, publicDevice } from '../../state/devices.js';
 import type { ApiContext } from '../context.js';
-import { device, deviceInput, ingestErrorCount, provisionedDevice } from '../schemas.js';
 
 const deviceParams = z.object({ deviceId });
 

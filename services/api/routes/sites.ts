@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { siteId } from '../../../devices/contract/index.js';
+import { device, HubError, site, siteId, siteInput, siteLive } from '../../../contract/index.js';
 import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
-import { HubError } from '../../errors.js';
 import { publicDevice } from '../../state/devices.js';
 import type { ApiContext } from '../context.js';
-import { device, site, siteInput, siteLive } from '../schemas.js';
 
 const siteParams = z.object({ siteId });
 

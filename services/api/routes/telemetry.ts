@@ -1,11 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { deviceId, eventType, siteId } from '../../../devices/contract/index.js';
+import {
+  deviceId,
+  eventCountQuery,
+  eventType,
+  HubError,
+  rangePoint,
+  rangeQuery,
+  siteId,
+} from '../../../contract/index.js';
 import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
-import { HubError } from '../../errors.js';
 import { bucketGrid } from '../../telemetry/store.js';
 import type { ApiContext } from '../context.js';
-import { eventCountQuery, rangePoint, rangeQuery } from '../schemas.js';
 
 const eventsQuery = z.strictObject({
   siteId: siteId.optional(),

@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
-import { type FieldError, HubError } from '../../errors.js';
-import { sessionId } from '../../state/users.js';
-import type { ApiContext } from '../context.js';
 import {
+  type FieldError,
+  HubError,
   passwordResetBody,
   type Role,
   user,
   userCreateBody,
   userParams,
   userUpdateBody,
-} from '../schemas.js';
+} from '../../../contract/index.js';
+import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
+import { sessionId } from '../../state/users.js';
+import type { ApiContext } from '../context.js';
 
 /**
  * User administration, admins only. Role and site changes reach open dashboards at once (the live

@@ -1,4 +1,4 @@
-import type { LiveDevice, Site, SiteHealth } from '../api/schemas.js';
+import type { LiveDevice, Site, SiteHealth } from '../domain.js';
 
 /** Thresholds a station manager would act on; the dashboard translates the issue codes. */
 const WATER_LOW_PCT = 15;
@@ -50,7 +50,7 @@ export function siteIssues(
   return [...issues].sort();
 }
 
-export function siteHealth(
+export function healthOf(
   devices: LiveDevice[],
   issues: string[],
   lastUpdate: number | null,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { siteId } from '../../devices/contract/index.js';
-import { minutesOf } from './zoned-time.js';
+import { siteId } from './device/index.js';
+import { minutesOf } from './rules/zoned-time.js';
 
 /**
  * Appointment API bodies and replies. The dashboard and the booking page import these types; the

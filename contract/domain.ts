@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceId, deviceKind, eventType, metricName, siteId } from '../../devices/contract/index.js';
+import { deviceId, deviceKind, eventType, metricName, siteId } from './device/index.js';
 
 /** HTTP API bodies and replies. The dashboard imports these types; the server validates with them. */
 

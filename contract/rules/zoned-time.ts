@@ -52,7 +52,7 @@ export function localParts(ms: number, timeZone: string): LocalParts {
   };
 }
 
-export function localDate(ms: number, timeZone: string): string {
+export function localDateOf(ms: number, timeZone: string): string {
   return localParts(ms, timeZone).date;
 }
 

@@ -1,5 +1,5 @@
-import type { HubStatus, LiveDevice, Site, SiteLive, User } from '../api/schemas.js';
-import type { AppointmentsDay } from '../appointments/schemas.js';
+import type { AppointmentsDay } from './appointments.js';
+import type { HubStatus, LiveDevice, Site, SiteLive, User } from './domain.js';
 
 /**
  * socket.io events. A client gets `snapshot` once on connect (every site it may see), then
