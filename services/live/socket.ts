@@ -1,7 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, User } from '../../contract/index.js';
-import { sessionToken, visibleSites } from '../auth/session.js';
+import {
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type User,
+  visibleSites,
+} from '../../contract/index.js';
+import { sessionToken } from '../auth/session.js';
 import type { UserChange, UserRepo } from '../state/users.js';
 import type { LiveState } from './live-state.js';
 import { dropSlowClients } from './slow-clients.js';

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HubError, loginBody, user } from '../../../contract/index.js';
-import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
+import { currentUser, requireUser, SESSION_COOKIE } from '../../auth/session.js';
 import type { ApiContext } from '../context.js';
 
 export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
@@ -45,10 +45,10 @@ export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/me',
       {
-        preHandler: requireUser(ctx.users),
+        onRequest: requireUser(ctx.users),
         schema: { tags: ['auth'], response: { 200: z.object({ user }) } },
       },
-      async (request) => ({ user: request.user! }),
+      async (request) => ({ user: currentUser(request) }),
     );
   };
 }

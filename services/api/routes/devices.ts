@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  assertSiteVisible,
   commandSchema,
   device,
   deviceId,
@@ -10,8 +11,9 @@ import {
   provisionedDevice,
   siteId,
   TOPIC_PREFIX,
+  visibleSites,
 } from '../../../contract/index.js';
-import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
+import { currentUser, requireUser } from '../../auth/session.js';
 import { type DeviceRecord, publicDevice } from '../../state/devices.js';
 import type { ApiContext } from '../context.js';
 
@@ -47,7 +49,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.post(
       '/sites/:siteId/devices',
       {
-        preHandler: operators,
+        onRequest: operators,
         schema: {
           tags: ['devices'],
           params: z.object({ siteId }),
@@ -56,7 +58,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        assertSiteVisible(request.user!, request.params.siteId);
+        assertSiteVisible(currentUser(request), request.params.siteId);
         if (!(await ctx.sites.get(request.params.siteId))) {
           throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         }
@@ -68,7 +70,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/devices',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['devices'],
           querystring: z.object({ siteId: siteId.optional() }),
@@ -76,9 +78,9 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const only = visibleSites(request.user!);
+        const only = visibleSites(currentUser(request));
         const wanted = request.query.siteId;
-        if (wanted) assertSiteVisible(request.user!, wanted);
+        if (wanted) assertSiteVisible(currentUser(request), wanted);
         return { devices: ctx.devices.list(wanted ? [wanted] : only).map(publicDevice) };
       },
     );
@@ -90,11 +92,11 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       app.post(
         `/devices/:deviceId/${action}`,
         {
-          preHandler: operators,
+          onRequest: operators,
           schema: { tags: ['devices'], params: deviceParams, response: { 200: device } },
         },
         async (request) => {
-          const target = operable(request.user!, request.params.deviceId);
+          const target = operable(currentUser(request), request.params.deviceId);
           const updated = await ctx.devices.setEnabled(target.id, enabled);
           // A disabled device loses its live connection too, not just its next one.
           if (!enabled) ctx.broker.disconnect(updated.id);
@@ -106,7 +108,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.post(
       '/devices/:deviceId/rotate-secret',
       {
-        preHandler: operators,
+        onRequest: operators,
         schema: {
           tags: ['devices'],
           params: deviceParams,
@@ -114,7 +116,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const target = operable(request.user!, request.params.deviceId);
+        const target = operable(currentUser(request), request.params.deviceId);
         const { device: updated, secret } = await ctx.devices.rotateSecret(target.id);
         ctx.broker.disconnect(updated.id);
         return { device: changed(updated), secret, mqtt: mqttInfo(updated) };
@@ -124,11 +126,11 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.post(
       '/devices/:deviceId/commands',
       {
-        preHandler: operators,
+        onRequest: operators,
         schema: { tags: ['devices'], params: deviceParams, body: commandSchema },
       },
       async (request, reply) => {
-        const target = operable(request.user!, request.params.deviceId);
+        const target = operable(currentUser(request), request.params.deviceId);
         await ctx.broker.sendCommand(target, request.body);
         return reply.code(202).send({ sent: true, id: request.body.id });
       },
@@ -137,7 +139,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/ingest/errors',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['devices'],
           querystring: z.object({ deviceId: deviceId.optional(), siteId: siteId.optional() }),
@@ -146,9 +148,9 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { deviceId: wanted, siteId: site } = request.query;
-        if (wanted) operable(request.user!, wanted);
-        if (site) assertSiteVisible(request.user!, site);
-        const only = site ? [site] : visibleSites(request.user!);
+        if (wanted) operable(currentUser(request), wanted);
+        if (site) assertSiteVisible(currentUser(request), site);
+        const only = site ? [site] : visibleSites(currentUser(request));
         const ids = wanted ? [wanted] : only ? ctx.devices.list(only).map((d) => d.id) : undefined;
         return { errors: await ctx.ingestErrors.list(ids) };
       },

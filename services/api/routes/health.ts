@@ -23,7 +23,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/api/stats',
       {
-        preHandler: requireUser(ctx.users),
+        onRequest: requireUser(ctx.users),
         schema: { tags: ['health'], querystring: z.object({ reset: z.enum(['true', 'false']).optional() }) },
       },
       async (request) => {

@@ -1,7 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { device, HubError, site, siteId, siteInput, siteLive } from '../../../contract/index.js';
-import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
+import {
+  assertSiteVisible,
+  device,
+  HubError,
+  site,
+  siteId,
+  siteInput,
+  siteLive,
+  visibleSites,
+} from '../../../contract/index.js';
+import { currentUser, requireUser } from '../../auth/session.js';
 import { publicDevice } from '../../state/devices.js';
 import type { ApiContext } from '../context.js';
 
@@ -14,16 +23,16 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/sites',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: { tags: ['sites'], response: { 200: z.object({ sites: z.array(site) }) } },
       },
-      async (request) => ({ sites: await ctx.sites.list(visibleSites(request.user!)) }),
+      async (request) => ({ sites: await ctx.sites.list(visibleSites(currentUser(request))) }),
     );
 
     app.post(
       '/sites',
       {
-        preHandler: requireUser(ctx.users, ['admin']),
+        onRequest: requireUser(ctx.users, ['admin']),
         schema: { tags: ['sites'], body: siteInput, response: { 201: site } },
       },
       async (request, reply) => {
@@ -36,7 +45,7 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/sites/:siteId',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['sites'],
           params: siteParams,
@@ -44,7 +53,7 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        assertSiteVisible(request.user!, request.params.siteId);
+        assertSiteVisible(currentUser(request), request.params.siteId);
         const found = await ctx.sites.get(request.params.siteId);
         if (!found) throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         return { site: found, devices: ctx.devices.list([found.id]).map(publicDevice) };
@@ -53,9 +62,9 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/sites/:siteId/live',
-      { preHandler: anyone, schema: { tags: ['live'], params: siteParams, response: { 200: siteLive } } },
+      { onRequest: anyone, schema: { tags: ['live'], params: siteParams, response: { 200: siteLive } } },
       async (request) => {
-        assertSiteVisible(request.user!, request.params.siteId);
+        assertSiteVisible(currentUser(request), request.params.siteId);
         const live = ctx.live.siteLive(request.params.siteId);
         if (!live) throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         return live;
@@ -65,7 +74,7 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/live',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['live'],
           response: {
@@ -74,7 +83,7 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => ({
-        live: ctx.live.snapshot(visibleSites(request.user!)),
+        live: ctx.live.snapshot(visibleSites(currentUser(request))),
         staleAfterMs: ctx.live.staleAfterMs,
         serverTime: Date.now(),
       }),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  assertSiteVisible,
   deviceId,
   eventCountQuery,
   eventType,
@@ -8,8 +9,9 @@ import {
   rangePoint,
   rangeQuery,
   siteId,
+  visibleSites,
 } from '../../../contract/index.js';
-import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
+import { currentUser, requireUser } from '../../auth/session.js';
 import { bucketGrid } from '../../telemetry/store.js';
 import type { ApiContext } from '../context.js';
 
@@ -63,7 +65,7 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/range',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['telemetry'],
           querystring: rangeQuery,
@@ -72,7 +74,7 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const q = request.query;
-        scope(request.user!, q);
+        scope(currentUser(request), q);
         checkWindow(q);
         return { points: await ctx.telemetry.range(q) };
       },
@@ -81,7 +83,7 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/event-counts',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['telemetry'],
           querystring: eventCountQuery,
@@ -90,7 +92,7 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const q = request.query;
-        scope(request.user!, q);
+        scope(currentUser(request), q);
         checkWindow(q);
         return { points: await ctx.telemetry.eventCounts(q) };
       },
@@ -98,9 +100,9 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/events',
-      { preHandler: anyone, schema: { tags: ['telemetry'], querystring: eventsQuery } },
+      { onRequest: anyone, schema: { tags: ['telemetry'], querystring: eventsQuery } },
       async (request) => {
-        scope(request.user!, request.query);
+        scope(currentUser(request), request.query);
         return { events: await ctx.telemetry.events(request.query) };
       },
     );
