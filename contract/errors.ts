@@ -6,6 +6,8 @@ export const errorCodes = {
   BAD_CREDENTIALS: 401,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /** A state-changing request a page of another origin could have forged (issue 8): not JSON, or a foreign Origin. */
+  CSRF_REFUSED: 403,
   NOT_FOUND: 404,
   SITE_NOT_FOUND: 404,
   DEVICE_NOT_FOUND: 404,

@@ -11,7 +11,11 @@ export async function sendJson(
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+    // The hub refuses a write that is neither JSON nor marked as a script's (issue 8, CSRF).
+    headers: {
+      ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' }),
+      ...(method === 'GET' ? {} : { 'x-requested-with': 'fetch' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data: unknown = res.status === 204 ? undefined : await res.json().catch(() => undefined);

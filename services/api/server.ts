@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.js';
 import { siteRoutes } from './routes/sites.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
+import { refuseCrossSiteWrites } from './same-origin.js';
 
 export type Api = FastifyInstance;
 
@@ -61,6 +62,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
     return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
   });
 
+  refuseCrossSiteWrites(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: { info: { title: 'Yizhan Hub API', version: '1' } },

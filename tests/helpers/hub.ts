@@ -60,6 +60,8 @@ export class ApiClient {
       method,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        // As the dashboard does: the hub refuses a bodiless write without it (CSRF).
+        ...(method === 'GET' ? {} : { 'x-requested-with': 'fetch' }),
         ...(this.cookie ? { cookie: this.cookie } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
