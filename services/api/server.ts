@@ -24,6 +24,7 @@ import { siteRoutes } from './routes/sites.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
 import { refuseCrossSiteWrites } from './same-origin.js';
+import { securityHeaders } from './security-headers.js';
 
 export type Api = FastifyInstance;
 
@@ -63,12 +64,18 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   });
 
   refuseCrossSiteWrites(app);
+  await securityHeaders(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: { info: { title: 'Yizhan Hub API', version: '1' } },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI inserts its own <style> elements; inline style (never script) is allowed on /docs only.
+    transformStaticCSP: (policy) => policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+    uiConfig: { validatorUrl: null },
+  });
 
   await app.register(healthRoutes(ctx));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
