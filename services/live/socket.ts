@@ -6,6 +6,7 @@ import {
   type User,
   visibleSites,
 } from '../../contract/index.js';
+import { originIsHost } from '../api/same-origin.js';
 import { sessionToken } from '../auth/session.js';
 import type { UserChange, UserRepo } from '../state/users.js';
 import type { LiveState } from './live-state.js';
@@ -46,6 +47,15 @@ export function attachLiveSocket(
       serveClient: false,
       // A phone on a weak link may stall; a bounded buffer drops it rather than growing without end.
       maxHttpBufferSize: 64 * 1024,
+      // Browsers send the session cookie with a WebSocket opened by a page on another port or a
+      // sibling subdomain (SameSite=Lax), and a WebSocket needs no CORS: only Origin tells (issue 8).
+      // A browser cannot set Host or X-Forwarded-Host itself, so either may name the hub.
+      allowRequest: (req, done) => {
+        const origin = req.headers.origin;
+        const forwarded = req.headers['x-forwarded-host'];
+        const hosts = [req.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
+        done(null, origin === undefined || hosts.some((h) => originIsHost(origin, h?.trim())));
+      },
     },
   );
 
