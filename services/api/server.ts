@@ -38,6 +38,8 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   const app = Fastify({
     logger: ctx.config.LOG_LEVEL === 'silent' ? false : { level: ctx.config.LOG_LEVEL },
     bodyLimit: 256 * 1024,
+    // Behind a TLS proxy: the client's address (rate limits), https (Secure cookie) and host (Origin check).
+    trustProxy: ctx.config.TRUST_PROXY,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
