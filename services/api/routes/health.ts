@@ -20,24 +20,46 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       return reply.code(ok ? 200 : 503).send({ ok, parts });
     });
 
+    /**
+     * The hub's own counters describe every site at once and the machine it runs on: operating the
+     * hub is an admin's job, so only admins read them (issue 8 item 5). Managers see their devices'
+     * refusals at /api/ingest/errors; planners work from telemetry and appointment figures.
+     */
+    const admins = requireUser(ctx.users, ['admin']);
+    const stats = () => ({
+      ingest: ctx.ingest.stats,
+      broker: ctx.broker.stats,
+      live: ctx.live.stats,
+      connectedDevices: ctx.broker.aedes.connectedClients,
+      rssBytes: process.memoryUsage().rss,
+      uptimeS: Math.round(process.uptime()),
+      eventLoopDelayMs: { max: loop.max / 1e6, p99: loop.percentile(99) / 1e6 },
+    });
+
     app.get(
       '/api/stats',
       {
-        onRequest: requireUser(ctx.users),
-        schema: { tags: ['health'], querystring: z.object({ reset: z.enum(['true', 'false']).optional() }) },
+        onRequest: admins,
+        // Strict, so a caller still sending the old `?reset=true` learns it no longer resets anything.
+        schema: { tags: ['health'], summary: "The hub's counters (admins)", querystring: z.strictObject({}) },
       },
-      async (request) => {
-        const stats = {
-          ingest: ctx.ingest.stats,
-          broker: ctx.broker.stats,
-          live: ctx.live.stats,
-          connectedDevices: ctx.broker.aedes.connectedClients,
-          rssBytes: process.memoryUsage().rss,
-          uptimeS: Math.round(process.uptime()),
-          eventLoopDelayMs: { max: loop.max / 1e6, p99: loop.percentile(99) / 1e6 },
-        };
-        if (request.query.reset === 'true') loop.reset();
-        return stats;
+      async () => stats(),
+    );
+
+    app.post(
+      '/api/stats/reset',
+      {
+        onRequest: admins,
+        schema: {
+          tags: ['health'],
+          summary: 'Read the counters, then start a new event-loop delay window (admins)',
+        },
+      },
+      // A GET changed state before; a benchmark reads and resets in one step, so nothing falls between.
+      async () => {
+        const before = stats();
+        loop.reset();
+        return before;
       },
     );
   };
