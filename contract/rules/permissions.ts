@@ -37,3 +37,15 @@ export function assertPersonalDataAllowed(user: User, siteId: string): void {
     throw new HubError('FORBIDDEN', 'planners see aggregates only, not residents’ personal data');
   }
 }
+
+/**
+ * Device ids are global, because they are MQTT user names, so "that id is taken" would tell a
+ * manager about another site's device (issue 8). A manager therefore names devices inside their
+ * site's namespace, `<siteId>-…` (the dashboard pre-fills it); an id outside it is refused for what
+ * it is, whether or not it exists. Admins see every site and may use any id. A clash inside the
+ * namespace is still possible if an admin put another site's device there, or one site id extends
+ * another (`a`, `a-b`): admins should not.
+ */
+export function mayNameDevice(user: User, siteId: string, deviceId: string): boolean {
+  return user.role === 'admin' || deviceId.startsWith(`${siteId}-`);
+}

@@ -8,6 +8,7 @@ import {
   deviceInput,
   HubError,
   ingestErrorCount,
+  mayNameDevice,
   provisionedDevice,
   siteId,
   TOPIC_PREFIX,
@@ -58,7 +59,13 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        assertSiteVisible(currentUser(request), request.params.siteId);
+        const user = currentUser(request);
+        assertSiteVisible(user, request.params.siteId);
+        if (!mayNameDevice(user, request.params.siteId, request.body.id)) {
+          throw new HubError('VALIDATION', 'invalid body', [
+            { path: 'body.id', message: `a manager's device ids start with ${request.params.siteId}-` },
+          ]);
+        }
         if (!(await ctx.sites.get(request.params.siteId))) {
           throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         }
