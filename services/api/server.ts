@@ -8,7 +8,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -16,6 +15,7 @@ import {
 import { HubError } from '../../contract/index.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import type { ApiContext } from './context.js';
+import { openApiOptions } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { configRoutes } from './routes/config.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -68,10 +68,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   refuseCrossSiteWrites(app);
   await securityHeaders(app);
   await app.register(cookie);
-  await app.register(swagger, {
-    openapi: { info: { title: 'Yizhan Hub API', version: '1' } },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(swagger, openApiOptions);
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     // Swagger UI inserts its own <style> elements; inline style (never script) is allowed on /docs only.

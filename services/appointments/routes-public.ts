@@ -109,6 +109,7 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
       {
         schema: {
           tags: ['booking'],
+          summary: "A site's sessions on a day with their open slots (no login)",
           params: z.object({ siteId }),
           querystring: publicSessionsQuery,
           response: { 200: z.object({ sessions: z.array(publicSession) }) },
@@ -124,25 +125,53 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
 
     app.post(
       '/bookings',
-      { schema: { tags: ['booking'], body: bookingBody, response: { 201: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Book a slot by name and number; returns the confirmation code (no login)',
+          body: bookingBody,
+          response: { 201: residentBooking },
+        },
+      },
       async (request, reply) => reply.code(201).send(await toResident(await a.bookings.book(request.body))),
     );
 
     app.post(
       '/bookings/lookup',
-      { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Find one’s booking by code and number (no login)',
+          body: codeAndMobile,
+          response: { 200: residentBooking },
+        },
+      },
       async (request) => audited(request, await a.bookings.find(request.body.code, request.body.mobile)),
     );
 
     app.post(
       '/bookings/cancel',
-      { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Cancel a booking by code and number (no login)',
+          body: codeAndMobile,
+          response: { 200: residentBooking },
+        },
+      },
       async (request) => audited(request, await a.bookings.cancel(request.body.code, request.body.mobile)),
     );
 
     app.post(
       '/bookings/reschedule',
-      { schema: { tags: ['booking'], body: rescheduleBody, response: { 200: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Move a booking to another slot by code and number (no login)',
+          body: rescheduleBody,
+          response: { 200: residentBooking },
+        },
+      },
       async (request) => audited(request, await a.bookings.reschedule(request.body)),
     );
   };

@@ -87,6 +87,7 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: organisers,
         schema: {
           tags: ['appointments'],
+          summary: "Change a session's doctor, times or capacity",
           params: sessionParams,
           body: sessionPatch,
           response: { 200: sessionSummary },

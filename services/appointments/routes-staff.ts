@@ -146,7 +146,12 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/bookings/:bookingId/check-in',
       {
         onRequest: staff,
-        schema: { tags: ['appointments'], params: bookingParams, response: { 200: maskedBooking } },
+        schema: {
+          tags: ['appointments'],
+          summary: 'Check a resident in for their booking today; audited',
+          params: bookingParams,
+          response: { 200: maskedBooking },
+        },
       },
       async (request) => {
         const b = await a.bookings.checkIn(request.params.bookingId, currentUser(request));

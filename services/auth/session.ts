@@ -32,7 +32,7 @@ export function sessionToken(cookieHeader: string | undefined): string | undefin
  * nothing about what the route would accept (issue 8, item 6).
  */
 export function requireUser(users: UserRepo, roles?: readonly Role[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+  const hook = async (request: FastifyRequest, _reply: FastifyReply) => {
     const token = request.cookies[SESSION_COOKIE];
     const user = token ? await users.userForSession(token) : undefined;
     if (!user) throw new HubError('UNAUTHENTICATED', 'log in first');
@@ -41,6 +41,21 @@ export function requireUser(users: UserRepo, roles?: readonly Role[]) {
     }
     request.user = user;
   };
+  guards.set(hook, { roles });
+  return hook;
+}
+
+/** Which hooks are login guards, and for which roles: the OpenAPI document reads it from the route. */
+const guards = new WeakMap<object, { roles?: readonly Role[] }>();
+
+/** The login a route requires, found among its onRequest hooks; undefined for a public route. */
+export function loginRequired(onRequest: unknown): { roles?: readonly Role[] } | undefined {
+  const hooks: unknown[] = Array.isArray(onRequest) ? onRequest : [onRequest];
+  for (const h of hooks) {
+    const guard = typeof h === 'function' ? guards.get(h) : undefined;
+    if (guard) return guard;
+  }
+  return undefined;
 }
 
 /** The logged-in user of a route behind `requireUser`; throws rather than trusting a `!`. */

@@ -53,6 +53,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: operators,
         schema: {
           tags: ['devices'],
+          summary: "Provision a device; its MQTT secret is shown this once (admins, the site's managers)",
           params: z.object({ siteId }),
           body: deviceInput,
           response: { 201: provisionedDevice },
@@ -80,6 +81,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: anyone,
         schema: {
           tags: ['devices'],
+          summary: 'Devices of the sites the caller may see, or of one site',
           querystring: z.object({ siteId: siteId.optional() }),
           response: { 200: z.object({ devices: z.array(device) }) },
         },
@@ -100,7 +102,14 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         `/devices/:deviceId/${action}`,
         {
           onRequest: operators,
-          schema: { tags: ['devices'], params: deviceParams, response: { 200: device } },
+          schema: {
+            tags: ['devices'],
+            summary: enabled
+              ? 'Enable a disabled device again'
+              : 'Disable a device: it is refused at its next connect and its live connection is dropped',
+            params: deviceParams,
+            response: { 200: device },
+          },
         },
         async (request) => {
           const target = operable(currentUser(request), request.params.deviceId);
@@ -118,6 +127,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: operators,
         schema: {
           tags: ['devices'],
+          summary: 'Issue a new MQTT secret, shown this once; the old one stops working at once',
           params: deviceParams,
           response: { 200: provisionedDevice },
         },
@@ -134,7 +144,12 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/devices/:deviceId/commands',
       {
         onRequest: operators,
-        schema: { tags: ['devices'], params: deviceParams, body: commandSchema },
+        schema: {
+          tags: ['devices'],
+          summary: 'Send a device a command over MQTT (202 once queued)',
+          params: deviceParams,
+          body: commandSchema,
+        },
       },
       async (request, reply) => {
         const target = operable(currentUser(request), request.params.deviceId);
@@ -149,6 +164,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: anyone,
         schema: {
           tags: ['devices'],
+          summary: 'Messages refused per device and reason (see the device contract)',
           querystring: z.object({ deviceId: deviceId.optional(), siteId: siteId.optional() }),
           response: { 200: z.object({ errors: z.array(ingestErrorCount) }) },
         },

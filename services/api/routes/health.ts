@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { requireUser } from '../../auth/session.js';
 import type { ApiContext } from '../context.js';
 
+const readiness = z.object({ ok: z.boolean(), parts: z.record(z.string(), z.boolean()) });
+
 export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
   return async (app) => {
     // Event-loop stalls are what a station manager feels as a frozen dashboard; keep them visible.
@@ -11,14 +13,26 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     loop.enable();
     app.addHook('onClose', async () => loop.disable());
 
-    app.get('/healthz', { schema: { tags: ['health'] } }, async () => ({ ok: true }));
+    app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive' } }, async () => ({
+      ok: true,
+    }));
 
     /** 503 until every part can do its job, so a load balancer sends no devices to a hub that would drop them. */
-    app.get('/readyz', { schema: { tags: ['health'] } }, async (_request, reply) => {
-      const parts = await ctx.ready();
-      const ok = Object.values(parts).every(Boolean);
-      return reply.code(ok ? 200 : 503).send({ ok, parts });
-    });
+    app.get(
+      '/readyz',
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'State store, telemetry store and broker are ready (503 otherwise)',
+          response: { 200: readiness, 503: readiness.describe('a part is not ready') },
+        },
+      },
+      async (_request, reply) => {
+        const parts = await ctx.ready();
+        const ok = Object.values(parts).every(Boolean);
+        return reply.code(ok ? 200 : 503).send({ ok, parts });
+      },
+    );
 
     /**
      * The hub's own counters describe every site at once and the machine it runs on: operating the

@@ -24,7 +24,11 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/sites',
       {
         onRequest: anyone,
-        schema: { tags: ['sites'], response: { 200: z.object({ sites: z.array(site) }) } },
+        schema: {
+          tags: ['sites'],
+          summary: 'Sites the caller may see',
+          response: { 200: z.object({ sites: z.array(site) }) },
+        },
       },
       async (request) => ({ sites: await ctx.sites.list(visibleSites(currentUser(request))) }),
     );
@@ -33,7 +37,12 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/sites',
       {
         onRequest: requireUser(ctx.users, ['admin']),
-        schema: { tags: ['sites'], body: siteInput, response: { 201: site } },
+        schema: {
+          tags: ['sites'],
+          summary: 'Create a site (admins)',
+          body: siteInput,
+          response: { 201: site },
+        },
       },
       async (request, reply) => {
         const created = await ctx.sites.create(request.body);
@@ -48,6 +57,7 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: anyone,
         schema: {
           tags: ['sites'],
+          summary: 'A site and its devices',
           params: siteParams,
           response: { 200: z.object({ site, devices: z.array(device) }) },
         },
@@ -62,7 +72,15 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/sites/:siteId/live',
-      { onRequest: anyone, schema: { tags: ['live'], params: siteParams, response: { 200: siteLive } } },
+      {
+        onRequest: anyone,
+        schema: {
+          tags: ['live'],
+          summary: "A site's live state: latest readings, health, open or closed",
+          params: siteParams,
+          response: { 200: siteLive },
+        },
+      },
       async (request) => {
         assertSiteVisible(currentUser(request), request.params.siteId);
         const live = ctx.live.siteLive(request.params.siteId);
@@ -77,6 +95,7 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: anyone,
         schema: {
           tags: ['live'],
+          summary: 'Live state of every site the caller may see, with the server time',
           response: {
             200: z.object({ live: z.array(siteLive), staleAfterMs: z.number(), serverTime: z.number() }),
           },

@@ -68,6 +68,7 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: anyone,
         schema: {
           tags: ['telemetry'],
+          summary: 'A metric bucketed over time: avg, min, max or last per bucket',
           querystring: rangeQuery,
           response: { 200: z.object({ points: z.array(rangePoint) }) },
         },
@@ -86,6 +87,7 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: anyone,
         schema: {
           tags: ['telemetry'],
+          summary: 'How many events of a type per bucket',
           querystring: eventCountQuery,
           response: { 200: z.object({ points: z.array(rangePoint) }) },
         },
@@ -100,7 +102,14 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/events',
-      { onRequest: anyone, schema: { tags: ['telemetry'], querystring: eventsQuery } },
+      {
+        onRequest: anyone,
+        schema: {
+          tags: ['telemetry'],
+          summary: 'Events in a window, newest first',
+          querystring: eventsQuery,
+        },
+      },
       async (request) => {
         scope(currentUser(request), request.query);
         return { events: await ctx.telemetry.events(request.query) };

@@ -49,14 +49,26 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/users',
       {
         onRequest: admins,
-        schema: { tags: ['users'], response: { 200: z.object({ users: z.array(user) }) } },
+        schema: {
+          tags: ['users'],
+          summary: 'Every user (admins)',
+          response: { 200: z.object({ users: z.array(user) }) },
+        },
       },
       async () => ({ users: await ctx.users.list() }),
     );
 
     app.post(
       '/users',
-      { onRequest: admins, schema: { tags: ['users'], body: userCreateBody, response: { 201: user } } },
+      {
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: 'Create a user with a role and, for a manager, sites (admins)',
+          body: userCreateBody,
+          response: { 201: user },
+        },
+      },
       async (request, reply) => {
         const { username, password, role } = request.body;
         const siteIds = await checkAssignment(role, request.body.siteIds);
@@ -68,7 +80,13 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/users/:userId',
       {
         onRequest: admins,
-        schema: { tags: ['users'], params: userParams, body: userUpdateBody, response: { 200: user } },
+        schema: {
+          tags: ['users'],
+          summary: "Change a user's role or sites; open dashboards follow at once (admins)",
+          params: userParams,
+          body: userUpdateBody,
+          response: { 200: user },
+        },
       },
       async (request) => {
         const target = await existing(request.params.userId);
@@ -84,7 +102,15 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.post(
       '/users/:userId/password',
-      { onRequest: admins, schema: { tags: ['users'], params: userParams, body: passwordResetBody } },
+      {
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: "Set a user's password; ends their other sessions (admins)",
+          params: userParams,
+          body: passwordResetBody,
+        },
+      },
       async (request, reply) => {
         const target = await existing(request.params.userId);
         const own = target.id === currentUser(request).id ? request.cookies[SESSION_COOKIE] : undefined;
@@ -95,7 +121,14 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.delete(
       '/users/:userId',
-      { onRequest: admins, schema: { tags: ['users'], params: userParams } },
+      {
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: 'Delete a user and end their sessions (admins)',
+          params: userParams,
+        },
+      },
       async (request, reply) => {
         if (request.params.userId === currentUser(request).id) {
           throw new HubError('CANNOT_CHANGE_SELF', 'an admin cannot delete themself');
