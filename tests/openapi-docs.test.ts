@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { deviceKinds, TOPIC_PREFIX, telemetrySchemas } from '../contract/index.js';
 import { testHub } from './helpers/hub.js';
 
 /** Operations anyone may call; every other one must declare the session cookie. */
@@ -43,7 +45,7 @@ function danglingRefs(doc: unknown): string[] {
   return out;
 }
 
-describe('/docs: the API described, (issue 8 item 16)', () => {
+describe('/docs: the API described, and the MQTT side beside it (issue 8 item 16)', () => {
   let hub: Awaited<ReturnType<typeof testHub>>;
   let doc: OpenApi;
   let operations: [string, Operation][];
@@ -59,6 +61,7 @@ describe('/docs: the API described, (issue 8 item 16)', () => {
 
   it('describes the API and the cookie login as a security scheme', () => {
     expect(doc.info.description).toMatch(/CSRF_REFUSED/);
+    expect(doc.info.description).toContain('/docs/asyncapi.json');
     expect(danglingRefs(doc)).toEqual([]);
     expect(doc.components.securitySchemes?.session).toEqual(
       expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'yz_session' }),
@@ -87,5 +90,35 @@ describe('/docs: the API described, (issue 8 item 16)', () => {
       })
       .map(([name]) => name);
     expect(wrong).toEqual([]);
+  });
+
+  it('serves an AsyncAPI 3 document generated from the device contract', async () => {
+    const res = await fetch(`${hub.httpUrl}/docs/asyncapi.json`);
+    expect(res.status).toBe(200);
+    const api = (await res.json()) as {
+      asyncapi: string;
+      servers: Record<string, { host: string; protocol: string }>;
+      channels: Record<string, { address: string; messages: Record<string, unknown> }>;
+      operations: Record<string, { action: string; channel: { $ref: string } }>;
+      components: { messages: Record<string, { payload: unknown }> };
+    };
+    expect(api.asyncapi).toBe('3.0.0');
+    expect(api.servers.tcp).toMatchObject({
+      protocol: 'mqtt',
+      host: `127.0.0.1:${new URL(hub.mqttUrl).port}`,
+    });
+    expect(Object.values(api.channels).map((c) => c.address)).toEqual(
+      ['telemetry', 'event', 'status', 'cmd'].map((c) => `${TOPIC_PREFIX}/{siteId}/{deviceId}/${c}`),
+    );
+    for (const kind of Object.keys(deviceKinds)) {
+      expect(api.channels.telemetry?.messages).toHaveProperty([`${kind}.telemetry`]);
+      expect(api.channels.event?.messages).toHaveProperty([`${kind}.event`]);
+    }
+    const { $schema: _, ...occupancy } = z.toJSONSchema(telemetrySchemas.occupancy_counter, {
+      target: 'draft-7',
+    });
+    expect(api.components.messages['occupancy_counter.telemetry']?.payload).toEqual(occupancy);
+    expect(Object.values(api.operations).map((o) => o.action)).toEqual(['send', 'send', 'send', 'receive']);
+    expect(danglingRefs(api)).toEqual([]);
   });
 });

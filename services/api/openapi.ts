@@ -13,7 +13,9 @@ site's data answers 404, as if it did not exist.
 \`X-Requested-With\`, and a browser's \`Origin\` must be the hub's own; otherwise 403 \`CSRF_REFUSED\`.
 
 **Errors** are JSON \`{code, message, fields: [{path, message}]}\`; clients act on \`code\`, which is
-stable, never on \`message\`.`;
+stable, never on \`message\`.
+
+**Devices** speak MQTT, not HTTP: see the [AsyncAPI document](/docs/asyncapi.json).`;
 
 const apiError = {
   type: 'object',

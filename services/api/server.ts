@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
 import { appointmentRoutes } from '../appointments/routes.js';
+import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
 import { openApiOptions } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
@@ -75,6 +76,11 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
     transformStaticCSP: (policy) => policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
     uiConfig: { validatorUrl: null },
   });
+
+  // The MQTT side, beside the OpenAPI document; Swagger UI reads only OpenAPI, so this is JSON.
+  app.get('/docs/asyncapi.json', { schema: { hide: true } }, async (request) =>
+    asyncApiDocument({ hostname: request.hostname, mqttPort: ctx.mqttPort(), httpHost: request.host }),
+  );
 
   await app.register(healthRoutes(ctx));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
