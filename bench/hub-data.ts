@@ -1,9 +1,9 @@
 import path from 'node:path';
+import type { ReadingRow } from '../contract/index.js';
 import { DEVICE_COST, hashSecret, randomToken } from '../services/auth/passwords.js';
 import { openStateDb } from '../services/state/db.js';
 import type { Database } from '../services/state/tables.js';
 import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
-import type { ReadingRow } from '../services/telemetry/store.js';
 
 /**
  * The hub's data directory as the bench needs it, written with the hub's own code before the hub

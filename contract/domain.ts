@@ -96,7 +96,10 @@ export const siteLive = z.object({
   siteId,
   /** Within opening hours, in the hub's time zone. */
   open: z.boolean(),
+  /** People inside: the sum over the site's occupancy counters (one per entrance) that report. */
   occupancy: z.number().nullable(),
+  /** How many counters that sum is made of; a hut with two doors has two. */
+  occupancyCounters: z.number().int(),
   seats: z.number().int(),
   doorOpen: z.boolean().nullable(),
   devicesOnline: z.number().int(),

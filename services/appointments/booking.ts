@@ -1,5 +1,12 @@
-import type { BookingBody, RescheduleBody, Screening, User } from '../../contract/index.js';
+import type {
+  AppointmentNotice,
+  BookingBody,
+  RescheduleBody,
+  Screening,
+  User,
+} from '../../contract/index.js';
 import { HubError, localDateOf } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import { newConfirmationCode } from './codes.js';
 import {
   type AppointmentRepo,
@@ -10,14 +17,6 @@ import {
   sessionScreenings,
 } from './repo.js';
 import { type Slot, slotAt, slotOpen } from './slots.js';
-
-export interface BookingEvents {
-  /** Counts at a site changed on these dates (for the live feed). */
-  changed(siteId: string, dates: string[]): void;
-  booked(b: BookingRow): void;
-  cancelled(b: BookingRow): void;
-  rescheduled(b: BookingRow, previousSlotStart: number): void;
-}
 
 /**
  * Residents' bookings: book, cancel and reschedule (public, by confirmation code and number) and
@@ -34,7 +33,7 @@ export interface BookingEvents {
 export class BookingService {
   constructor(
     private readonly repo: AppointmentRepo,
-    private readonly events: BookingEvents,
+    private readonly bus: EventBus,
     private readonly opts: { timeZone: string; cutoffMs: number; now: () => number },
   ) {}
 
@@ -72,8 +71,7 @@ export class BookingService {
         return inserted as BookingRow;
       })
       .catch(uniqueToAlreadyBooked);
-    this.events.changed(row.site_id, [this.dateOf(row)]);
-    this.events.booked(row);
+    this.changed(row, { type: 'booking.created', bookingId: row.id });
     return row;
   }
 
@@ -95,8 +93,7 @@ export class BookingService {
       .returningAll()
       .executeTakeFirst()) as BookingRow | undefined;
     if (!row) throw new HubError('BOOKING_NOT_ACTIVE', 'the booking changed meanwhile');
-    this.events.changed(row.site_id, [this.dateOf(row)]);
-    this.events.cancelled(row);
+    this.changed(row, { type: 'booking.cancelled', bookingId: row.id });
     return row;
   }
 
@@ -137,11 +134,16 @@ export class BookingService {
         return updated as BookingRow;
       })
       .catch(uniqueToAlreadyBooked);
-    this.events.changed(before.site_id, [this.dateOf(before)]);
-    this.events.changed(row.site_id, [this.dateOf(row)]);
-    if (Number(row.slot_start) !== Number(before.slot_start) || row.session_id !== before.session_id) {
-      this.events.rescheduled(row, Number(before.slot_start));
-    }
+    const moved =
+      Number(row.slot_start) !== Number(before.slot_start) || row.session_id !== before.session_id;
+    if (before.site_id !== row.site_id) this.changed(before);
+    this.changed(
+      row,
+      moved
+        ? { type: 'booking.rescheduled', bookingId: row.id, previousSlotStart: Number(before.slot_start) }
+        : undefined,
+      [this.dateOf(before)],
+    );
     return row;
   }
 
@@ -165,8 +167,14 @@ export class BookingService {
       .returningAll()
       .executeTakeFirst()) as BookingRow | undefined;
     if (!row) throw new HubError('BOOKING_NOT_ACTIVE', 'the booking changed meanwhile');
-    this.events.changed(row.site_id, [this.dateOf(row)]);
+    this.changed(row);
     return row;
+  }
+
+  /** Counts at the booking's site changed; `notice` is what its resident should be told, if anything. */
+  private changed(row: BookingRow, notice?: AppointmentNotice, alsoDates: string[] = []): void {
+    const dates = [...new Set([...alsoDates, this.dateOf(row)])];
+    this.bus.emit('appointments.changed', { siteId: row.site_id, dates, ...(notice && { notice }) });
   }
 
   dateOf(b: BookingRow): string {

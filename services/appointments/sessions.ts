@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionInput, SessionPatch, Site, User } from '../../contract/index.js';
 import { addDays, type FieldError, HubError, minutesOf, zonedToEpoch } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { SiteRepo } from '../state/sites.js';
 import { type AppointmentRepo, type Db, LIVE_STATUSES, type SessionRow } from './repo.js';
 import { sessionEndMinutes, withinOpeningHours } from './slots.js';
@@ -17,13 +18,6 @@ interface Occurrence extends SessionTiming {
   endAt: number;
 }
 
-export interface SessionEvents {
-  /** Something about a site's sessions changed (for the live feed). */
-  changed(siteId: string, dates: string[]): void;
-  /** A session was cancelled; these bookings were cancelled with it. */
-  cancelled(session: SessionRow, bookingIds: number[]): void;
-}
-
 /**
  * Screening sessions (坐诊): created singly or weekly, edited and cancelled by the site's manager or
  * an admin. A session must lie within the site's opening hours and not overlap another scheduled
@@ -33,7 +27,7 @@ export class SessionService {
   constructor(
     private readonly repo: AppointmentRepo,
     private readonly sites: SiteRepo,
-    private readonly events: SessionEvents,
+    private readonly bus: EventBus,
     private readonly opts: { timeZone: string; now: () => number },
   ) {}
 
@@ -75,10 +69,7 @@ export class SessionService {
       }
       return rows;
     });
-    this.events.changed(
-      siteId,
-      created.map((s) => s.local_date),
-    );
+    this.bus.emit('appointments.changed', { siteId, dates: [...new Set(created.map((s) => s.local_date))] });
     return created;
   }
 
@@ -162,7 +153,10 @@ export class SessionService {
         .executeTakeFirstOrThrow();
       return { row: updated as SessionRow, before: s };
     });
-    this.events.changed(row.site_id, [...new Set([before.local_date, row.local_date])]);
+    this.bus.emit('appointments.changed', {
+      siteId: row.site_id,
+      dates: [...new Set([before.local_date, row.local_date])],
+    });
     return row;
   }
 
@@ -186,8 +180,16 @@ export class SessionService {
         .executeTakeFirstOrThrow();
       return { row: updated as SessionRow, bookingIds: cancelled.map((b) => b.id) };
     });
-    this.events.changed(row.site_id, [row.local_date]);
-    this.events.cancelled(row, bookingIds);
+    this.bus.emit('appointments.changed', {
+      siteId: row.site_id,
+      dates: [row.local_date],
+      notice: {
+        type: 'session.cancelled',
+        sessionId: row.id,
+        bookingIds,
+        ...(row.cancel_reason && { reason: row.cancel_reason }),
+      },
+    });
     return row;
   }
 

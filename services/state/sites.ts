@@ -1,5 +1,6 @@
 import type { Site, SiteInput } from '../../contract/index.js';
 import { HubError } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { StateDb } from './db.js';
 import type { Database } from './tables.js';
 
@@ -21,7 +22,10 @@ function toSite(r: SiteRow): Site {
 }
 
 export class SiteRepo {
-  constructor(private readonly db: StateDb) {}
+  constructor(
+    private readonly db: StateDb,
+    private readonly bus: EventBus,
+  ) {}
 
   async create(input: SiteInput): Promise<Site> {
     const row: SiteRow = {
@@ -48,7 +52,9 @@ export class SiteRepo {
         { path: 'id', message: 'already exists' },
       ]);
     }
-    return toSite(row);
+    const site = toSite(row);
+    this.bus.emit('site.changed', { site });
+    return site;
   }
 
   /** All sites, or only the given ones (a manager's). */
