@@ -13,7 +13,7 @@ import type {
   UserCreate,
   UserUpdate,
 } from '../../contract/index.js';
-import type { EventRow } from '../../services/telemetry/store.js';
+import type { EventRow } from '../../contract/index.js';
 import { sendJson } from './http.js';
 
 /** Thrown by every helper here for a non-2xx reply or a network failure; `body.code` is translatable. */

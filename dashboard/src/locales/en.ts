@@ -165,6 +165,7 @@ const en: MessageSchema = {
     PAYLOAD_NOT_JSON: 'not JSON',
     PAYLOAD_INVALID: 'invalid content',
     STORE_FAILED: 'store failed',
+    AUTH_FAILED: 'wrong secret',
   },
   users: {
     heading: 'Users',

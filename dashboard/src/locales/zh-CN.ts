@@ -166,6 +166,7 @@ const zhCN = {
     PAYLOAD_NOT_JSON: '不是 JSON',
     PAYLOAD_INVALID: '内容不符合约定',
     STORE_FAILED: '存储失败',
+    AUTH_FAILED: '密钥错误',
   } satisfies Record<IngestErrorCode, string>,
   users: {
     heading: '用户管理',
