@@ -1,4 +1,4 @@
-import type { LiveDevice, Site, SiteHealth } from '../domain.js';
+import type { LiveDevice, SiteHealth } from '../domain.js';
 
 /** Thresholds a station manager would act on; the dashboard translates the issue codes. */
 const WATER_LOW_PCT = 15;
@@ -6,21 +6,6 @@ const DOOR_OPEN_LONG_MS = 15 * 60_000;
 
 export interface DeviceExtras {
   doorOpenSince: number | null;
-}
-
-export function isOpenAt(site: Site, now: number, timeZone: string): boolean {
-  const { open, close } = site.openingHours;
-  if (open === close) return true;
-  const hhmm = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  })
-    .format(now)
-    .slice(0, 5);
-  // Close earlier than open: the hut is open across midnight.
-  return open < close ? hhmm >= open && hhmm < close : hhmm >= open || hhmm < close;
 }
 
 export function siteIssues(

@@ -4,6 +4,7 @@ import type {
   AppointmentsDay,
   Device,
   DeviceInput,
+  EventRow,
   IngestErrorCount,
   ProvisionedDevice,
   RangePoint,
@@ -13,7 +14,6 @@ import type {
   UserCreate,
   UserUpdate,
 } from '../../contract/index.js';
-import type { EventRow } from '../../contract/index.js';
 import { sendJson } from './http.js';
 
 /** Thrown by every helper here for a non-2xx reply or a network failure; `body.code` is translatable. */

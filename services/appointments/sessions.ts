@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionInput, SessionPatch, Site, User } from '../../contract/index.js';
-import { addDays, type FieldError, HubError, minutesOf, zonedToEpoch } from '../../contract/index.js';
+import {
+  addDays,
+  type FieldError,
+  HubError,
+  minutesOf,
+  sessionEndMinutes,
+  withinOpeningHours,
+  zonedToEpoch,
+} from '../../contract/index.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { SiteRepo } from '../state/sites.js';
 import { type AppointmentRepo, type Db, LIVE_STATUSES, type SessionRow } from './repo.js';
-import { sessionEndMinutes, withinOpeningHours } from './slots.js';
 
 export interface SessionTiming {
   date: string;

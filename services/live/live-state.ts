@@ -104,7 +104,7 @@ export class LiveState {
     const site = this.sites.get(siteId);
     if (!site) return undefined;
     const devices = this.devices.list([siteId]).map((d) => this.liveDevice(d));
-    const open = isOpenAt(site, now, this.opts.timeZone);
+    const open = isOpenAt(site.openingHours, now, this.opts.timeZone);
     const issues = siteIssues(devices, this.state, open, now);
     const lastSeen = devices.map((d) => d.lastSeen ?? 0);
     const lastUpdate = Math.max(0, ...lastSeen) || null;
