@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { type AppointmentNotice, isoLocal } from '../../contract/index.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
@@ -39,10 +38,9 @@ export async function createAppointments(deps: {
   const cutoffMs = config.BOOKING_CUTOFF_MIN * 60_000;
   const onError = (err: unknown) => log.error({ err }, 'appointments');
 
-  // Erased names and numbers are overwritten in the file too, not just unlinked from the row.
-  await sql`pragma secure_delete = on`.execute(db).catch(() => {});
-
   const repo = new AppointmentRepo(db);
+  // Erased names and numbers are overwritten in the file too, not just unlinked from the row.
+  await repo.enableSecureDelete();
   const summaries = new AppointmentSummaries(repo, { timeZone, cutoffMs, now });
   const live = new AppointmentsLive(summaries, bus, onError);
   const audit = new AuditLog(db, now);
@@ -88,7 +86,7 @@ export async function createAppointments(deps: {
 
   const bookings = new BookingService(repo, bus, { timeZone, cutoffMs, now });
   const sessions = new SessionService(repo, sites, bus, { timeZone, now });
-  const scheduler = new AppointmentScheduler(db, {
+  const scheduler = new AppointmentScheduler(repo, {
     timeZone,
     retentionDays: config.PERSONAL_DATA_RETENTION_DAYS,
     intervalMs: config.APPOINTMENT_SWEEP_S * 1000,
