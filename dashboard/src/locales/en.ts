@@ -146,6 +146,8 @@ const en: MessageSchema = {
     copySecret: 'Copy secret',
     copyExample: 'Copy example command',
     copied: 'Copied',
+    exampleSeq:
+      'seq numbers each reading; the hub keeps one reading per seq, so every run uses the current time as seq',
     exampleHeading: 'Send a test reading with mosquitto_pub',
     secretDone: 'Saved it, close',
     noErrors: 'No refused messages',

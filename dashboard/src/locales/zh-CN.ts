@@ -147,6 +147,7 @@ const zhCN = {
     copySecret: '复制密钥',
     copyExample: '复制示例命令',
     copied: '已复制',
+    exampleSeq: 'seq 是读数序号，同一序号集线器只保存一次，因此每次运行都用当前时间作序号',
     exampleHeading: '用 mosquitto_pub 发送一条测试数据',
     secretDone: '我已保存，关闭',
     noErrors: '没有被拒绝的消息',
