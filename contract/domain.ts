@@ -91,6 +91,27 @@ export const liveDevice = z.object({
   fw: z.string().nullable(),
   rssi: z.number().nullable(),
 });
+/**
+ * Fault codes the reference firmware and the simulator send in a `fault` event's `code`. The
+ * dashboard has words for these in every language; any other code is shown as sent, and the
+ * device's free-text `message` only ever as a detail.
+ */
+export const knownFaultCodes = [
+  'E_LENS_BLOCKED',
+  'E_SENSOR',
+  'E_MAGNET',
+  'E_LOW_BATTERY',
+  'E_HEATER',
+  'E_LEAK',
+  'E_MAGNETRON',
+  'E_DOOR_SWITCH',
+  'E_COMPRESSOR',
+  'E_FILTER',
+  'E_LOCK_JAM',
+  'E_RFID',
+] as const;
+export type FaultCode = (typeof knownFaultCodes)[number];
+
 export const siteHealth = z.enum(['ok', 'attention', 'offline', 'stale']);
 export const siteLive = z.object({
   siteId,

@@ -1,3 +1,4 @@
+import { deviceTextsEn } from './device-texts.en.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
@@ -152,22 +153,14 @@ const en: MessageSchema = {
     secretDone: 'Saved it, close',
     noErrors: 'No refused messages',
     errorCount: '{n} refused',
+    rawError: 'What the hub recorded',
     lastError: 'Last',
     disable: 'Disable',
     enable: 'Enable',
     rotate: 'New secret',
     rotateConfirm: 'Confirm new secret (the old one stops working)',
   },
-  ingestError: {
-    TOPIC_NOT_ALLOWED: 'topic not allowed',
-    SUBSCRIBE_NOT_ALLOWED: 'subscribe not allowed',
-    PAYLOAD_TOO_LARGE: 'too large',
-    PACKET_TOO_LARGE: 'MQTT packet too large',
-    RATE_LIMITED: 'rate limited',
-    PAYLOAD_NOT_JSON: 'not JSON',
-    PAYLOAD_INVALID: 'invalid content',
-    STORE_FAILED: 'store failed',
-  },
+  ...deviceTextsEn,
   users: {
     heading: 'Users',
     create: 'New user',

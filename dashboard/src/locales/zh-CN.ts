@@ -1,4 +1,5 @@
-import type { DeviceKind, IngestErrorCode, Role, Site, SiteHealth } from '../../../contract/index.js';
+import type { DeviceKind, Role, Site, SiteHealth } from '../../../contract/index.js';
+import { deviceTextsZh } from './device-texts.zh-CN.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
@@ -152,22 +153,14 @@ const zhCN = {
     secretDone: '我已保存，关闭',
     noErrors: '没有被拒绝的消息',
     errorCount: '被拒绝 {n} 条',
+    rawError: '集线器记录的原文',
     lastError: '最近一次',
     disable: '停用',
     enable: '启用',
     rotate: '重新生成密钥',
     rotateConfirm: '确认重新生成（旧密钥立即失效）',
   },
-  ingestError: {
-    TOPIC_NOT_ALLOWED: '主题不允许',
-    SUBSCRIBE_NOT_ALLOWED: '订阅不允许',
-    PAYLOAD_TOO_LARGE: '消息过大',
-    PACKET_TOO_LARGE: 'MQTT 报文过大',
-    RATE_LIMITED: '发送过于频繁',
-    PAYLOAD_NOT_JSON: '不是 JSON',
-    PAYLOAD_INVALID: '内容不符合约定',
-    STORE_FAILED: '存储失败',
-  } satisfies Record<IngestErrorCode, string>,
+  ...deviceTextsZh,
   users: {
     heading: '用户管理',
     create: '新建用户',
