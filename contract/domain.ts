@@ -172,6 +172,20 @@ export const rangePoint = z.object({
   count: z.number().int(),
 });
 
+/** One stored device event, as GET /api/telemetry/events returns it (the door timeline). */
+export const storedEvent = z.object({
+  siteId,
+  deviceId,
+  kind: deviceKind,
+  seq: z.number().int(),
+  ts: z.number().int(),
+  type: z.string(),
+  code: z.string().nullable(),
+  item: z.string().nullable(),
+  ok: z.boolean().nullable(),
+  message: z.string().nullable(),
+});
+
 export const ingestErrorCount = z.object({
   deviceId: z.string(),
   code: z.string(),
@@ -204,4 +218,5 @@ export type RangeQuery = z.infer<typeof rangeQuery>;
 export type RangePoint = z.infer<typeof rangePoint>;
 export type EventCountQuery = z.infer<typeof eventCountQuery>;
 export type IngestErrorCount = z.infer<typeof ingestErrorCount>;
+export type StoredEvent = z.infer<typeof storedEvent>;
 export type ApiError = z.infer<typeof apiError>;

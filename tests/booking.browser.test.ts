@@ -124,6 +124,11 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
   it('a resident books on the phone page and the manager sees it live, then checks them in', async () => {
     // The manager's site page is open before the resident books.
     const manager = await newPage(DESKTOP, 'manager');
+    // One socket.io connection per page (issue 9): the appointments panel shares the dashboard's.
+    const handshakes: string[] = [];
+    const isHandshake = (url: string) => url.includes('/socket.io/') && !url.includes('sid=');
+    manager.on('request', (r) => isHandshake(r.url()) && handshakes.push(r.url()));
+    manager.on('websocket', (ws) => isHandshake(ws.url()) && handshakes.push(ws.url()));
     await manager.goto(`${hub.httpUrl}/sites/${SITE}`);
     await manager.getByTestId('login-username').fill('manager-fhl');
     await manager.getByTestId('login-password').fill(PASSWORD);
@@ -132,6 +137,7 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     await panel.waitFor();
     await expect.poll(() => panel.getByTestId('appointments-booked').textContent()).toBe('0/12');
     await manager.locator('[data-testid="appointments-live"].on').waitFor();
+    expect(handshakes).toHaveLength(1);
 
     // The admin's overview on a phone: the tile counts today's screening; a site without sessions shows none.
     const overview = await newPage(PHONE, 'overview');
