@@ -1,3 +1,4 @@
+import { appointmentsEn } from './appointments.en.js';
 import { deviceTextsEn } from './device-texts.en.js';
 import type { MessageSchema } from './zh-CN.js';
 
@@ -161,6 +162,7 @@ const en: MessageSchema = {
     rotateConfirm: 'Confirm new secret (the old one stops working)',
   },
   ...deviceTextsEn,
+  appt: appointmentsEn,
   users: {
     heading: 'Users',
     create: 'New user',

@@ -1,4 +1,5 @@
 import type { DeviceKind, Role, Site, SiteHealth } from '../../../contract/index.js';
+import { appointmentsZh } from './appointments.zh-CN.js';
 import { deviceTextsZh } from './device-texts.zh-CN.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
@@ -161,6 +162,7 @@ const zhCN = {
     rotateConfirm: '确认重新生成（旧密钥立即失效）',
   },
   ...deviceTextsZh,
+  appt: appointmentsZh,
   users: {
     heading: '用户管理',
     create: '新建用户',
