@@ -270,6 +270,18 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     await expect
       .poll(() => phone.locator('[data-testid="book-slot"][data-start="11:00"]').isDisabled())
       .toBe(true);
+
+    // A number already booked in this session is told so once, at the number (issue 8 #15).
+    await phone.locator('[data-testid="book-slot"]:not([disabled])').first().tap();
+    await phone.getByTestId('book-name').fill('居民零');
+    await phone.getByTestId('book-mobile').fill('13900000000');
+    await phone.locator('[data-screening="bmi"]').tap();
+    await phone.getByTestId('book-submit').tap();
+    await expect
+      .poll(() => phone.getByTestId('book-mobile-hint').textContent())
+      .toBe('该手机号在本次坐诊已有预约');
+    expect(await phone.getByTestId('book-error').count()).toBe(0);
+    await screenshot(phone, 'book-9-already-booked-zh');
     expect(pageErrors).toEqual([]);
   });
 });
