@@ -171,6 +171,7 @@ const en: MessageSchema = {
     password: 'First password (8+ characters)',
     role: 'Role',
     sites: 'Sites',
+    siteSearch: 'Find a site: name, id or community',
     roleHint: {
       admin: 'Admins see and manage every site, device and user.',
       manager: 'Station managers see and operate only their assigned sites; assign at least one.',

@@ -171,6 +171,7 @@ const zhCN = {
     password: '初始密码（至少 8 位）',
     role: '角色',
     sites: '负责站点',
+    siteSearch: '搜索站点：名称、ID 或社区',
     roleHint: {
       admin: '管理员可以查看和管理全部站点、设备和用户。',
       manager: '站点管理员只能查看和操作分配给他的站点，至少分配一个站点。',
