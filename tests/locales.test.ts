@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { appointmentsEn } from '../dashboard/src/locales/appointments.en.js';
 import { appointmentsZh } from '../dashboard/src/locales/appointments.zh-CN.js';
 import en from '../dashboard/src/locales/en.js';
+import { langEn, langZh } from '../dashboard/src/locales/lang.js';
 import zhCN from '../dashboard/src/locales/zh-CN.js';
 
 /**
@@ -23,7 +24,7 @@ const placeholders = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].ma
 
 describe.each([
   ['staff app', zhCN, en],
-  ['booking page', { appt: appointmentsZh }, { appt: appointmentsEn }],
+  ['booking page', { appt: appointmentsZh, lang: langZh }, { appt: appointmentsEn, lang: langEn }],
 ])('locales of the %s', (_name, zh, english) => {
   const a = flatten(zh);
   const b = flatten(english);

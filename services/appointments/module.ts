@@ -74,7 +74,8 @@ export async function createAppointments(deps: {
                 previousSlotStart: isoLocal(extra.previousSlotStart, timeZone),
               }),
             },
-            site: { id: site.id, name: site.name, address: site.address },
+            // The notice goes out in Chinese; the webhook's address stays one string.
+            site: { id: site.id, name: site.name, address: site.address.zh },
             ...(extra.reason && { reason: extra.reason }),
           },
           isoLocal(now(), timeZone),

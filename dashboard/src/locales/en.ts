@@ -1,5 +1,6 @@
 import { appointmentsEn } from './appointments.en.js';
 import { deviceTextsEn } from './device-texts.en.js';
+import { langEn } from './lang.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
@@ -8,11 +9,7 @@ const en: MessageSchema = {
     title: 'Yizhan Hub · Site overview',
     loading: 'Loading…',
   },
-  lang: {
-    label: 'Language',
-    zh: '中文',
-    en: 'English',
-  },
+  lang: langEn,
   login: {
     heading: 'Sign in',
     intro: 'Roadside health and caring stations',
@@ -131,7 +128,8 @@ const en: MessageSchema = {
     provisionSubmit: 'Register and create secret',
     id: 'Device ID',
     kind: 'Kind',
-    name: 'Name (optional)',
+    name: 'Chinese name (optional)',
+    nameEn: 'English name (optional)',
     idHint: 'Lower-case letters, digits and dashes; start it with the site ID.',
     secretHeading: 'Connection details of {id}',
     secretOnce:

@@ -1,6 +1,7 @@
 import type { DeviceKind, Role, Site, SiteHealth } from '../../../contract/index.js';
 import { appointmentsZh } from './appointments.zh-CN.js';
 import { deviceTextsZh } from './device-texts.zh-CN.js';
+import { langZh } from './lang.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
@@ -9,12 +10,7 @@ const zhCN = {
     title: '驿站 Hub · 站点概览',
     loading: '加载中…',
   },
-  lang: {
-    label: '语言',
-    // Language names are shown in their own language, whatever the current locale.
-    zh: '中文',
-    en: 'English',
-  },
+  lang: langZh,
   login: {
     heading: '登录',
     intro: '核酸小屋便民驿站管理',
@@ -133,7 +129,8 @@ const zhCN = {
     provisionSubmit: '登记并生成密钥',
     id: '设备 ID',
     kind: '类型',
-    name: '名称（可选）',
+    name: '中文名称（可选）',
+    nameEn: '英文名称（可选）',
     idHint: '设备 ID 只能使用小写字母、数字和连字符，建议以站点 ID 开头。',
     secretHeading: '设备 {id} 的连接信息',
     secretOnce: '密钥只显示这一次，请立即复制并写入设备。关闭后无法再次查看，只能重新生成。',
