@@ -389,6 +389,7 @@ describe.skipIf(!hasChromium)(
           .locator('[data-testid="site-picker"] input[type="checkbox"]')
           .evaluateAll((els) => els.map((e) => e.getAttribute('data-site-id')));
       await expect.poll(visibleSites).toEqual([B]);
+      await screenshot(page, 'users-390-site-search');
       await page.getByTestId('site-search').fill('dianliu');
       await expect.poll(visibleSites).toEqual([C]);
       await page.getByTestId('user-role').selectOption('planner');
