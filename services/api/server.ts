@@ -37,7 +37,7 @@ const builtDashboardDir = ['../../dashboard/dist', '../../../dashboard/dist']
 
 export async function buildApi(ctx: ApiContext): Promise<Api> {
   const app = Fastify({
-    logger: ctx.config.LOG_LEVEL === 'silent' ? false : { level: ctx.config.LOG_LEVEL },
+    loggerInstance: ctx.log,
     bodyLimit: 256 * 1024,
     // Behind a TLS proxy: the client's address (rate limits), https (Secure cookie) and host (Origin check).
     trustProxy: ctx.config.TRUST_PROXY,
