@@ -22,6 +22,7 @@ const en: MessageSchema = {
     BAD_CREDENTIALS: 'Wrong username or password',
     UNAUTHENTICATED: 'Your session has ended. Please sign in again',
     FORBIDDEN: 'You are not allowed to do this',
+    CSRF_REFUSED: 'The hub refused a change from this page. Reload it from the hub’s own address',
     INTERNAL: 'Server error. Please try again later',
     VALIDATION: 'Please check what you entered',
     NETWORK: 'Cannot reach the server. Check the connection and try again',

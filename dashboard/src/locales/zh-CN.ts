@@ -23,6 +23,7 @@ const zhCN = {
     BAD_CREDENTIALS: '用户名或密码不正确',
     UNAUTHENTICATED: '登录已失效，请重新登录',
     FORBIDDEN: '没有权限执行此操作',
+    CSRF_REFUSED: '服务器拒绝了来自此页面的修改，请从本系统的地址重新打开页面',
     INTERNAL: '服务器内部错误，请稍后再试',
     VALIDATION: '请检查填写的内容',
     NETWORK: '无法连接服务器，请检查网络后重试',
