@@ -25,7 +25,9 @@ import type { BookingRow } from './repo.js';
  * the limiter is registered inside this plugin so it applies to these routes only.
  * Numbers travel in POST bodies, never in URLs, so they stay out of access logs.
  */
-export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function publicAppointmentRoutes(
+  ctx: Pick<ApiContext, 'appointments' | 'config' | 'sites'>,
+): FastifyPluginAsyncZod {
   const { appointments: a } = ctx;
   return async (app) => {
     await app.register(rateLimit, {

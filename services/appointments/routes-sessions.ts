@@ -26,7 +26,9 @@ const rangeQuery = z
   });
 
 /** Screening sessions: the site's manager or an admin plans them; every role can see them (counts only). */
-export function sessionRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function sessionRoutes(
+  ctx: Pick<ApiContext, 'appointments' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   const { appointments: a } = ctx;
   return async (app) => {
     const anyone = requireUser(ctx.users);

@@ -36,7 +36,9 @@ const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeO
  * reply schemas have no personal fields, so the serialiser could not send them even by mistake.
  * The role check runs at onRequest, before validation, so a refused caller learns nothing more.
  */
-export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function staffAppointmentRoutes(
+  ctx: Pick<ApiContext, 'appointments' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   const { appointments: a } = ctx;
   return async (app) => {
     const anyone = requireUser(ctx.users);

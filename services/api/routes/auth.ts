@@ -5,7 +5,7 @@ import { HubError, loginBody, user } from '../../../contract/index.js';
 import { currentUser, requireUser, SESSION_COOKIE } from '../../auth/session.js';
 import type { ApiContext } from '../context.js';
 
-export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function authRoutes(ctx: Pick<ApiContext, 'config' | 'users'>): FastifyPluginAsyncZod {
   return async (app) => {
     // Each attempt costs a deliberately slow hash on the same thread pool that checks devices'
     // secrets at CONNECT, so guessing is limited per address as well as slow.

@@ -3,7 +3,7 @@ import { appConfig } from '../../../contract/index.js';
 import type { ApiContext } from '../context.js';
 
 /** Settings the dashboard needs before anyone logs in: nothing secret, so no session is required. */
-export function configRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function configRoutes(ctx: Pick<ApiContext, 'config'>): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/config',

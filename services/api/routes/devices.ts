@@ -20,7 +20,9 @@ import type { ApiContext } from '../context.js';
 
 const deviceParams = z.object({ deviceId });
 
-export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function deviceRoutes(
+  ctx: Pick<ApiContext, 'broker' | 'devices' | 'ingestErrors' | 'mqttPort' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
     const operators = requireUser(ctx.users, ['admin', 'manager']);

@@ -6,7 +6,9 @@ import type { ApiContext } from '../context.js';
 
 const readiness = z.object({ ok: z.boolean(), parts: z.record(z.string(), z.boolean()) });
 
-export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function healthRoutes(
+  ctx: Pick<ApiContext, 'broker' | 'bus' | 'ingest' | 'live' | 'ready' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     // Event-loop stalls are what a station manager feels as a frozen dashboard; keep them visible.
     const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -42,6 +44,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     const admins = requireUser(ctx.users, ['admin']);
     const stats = () => ({
       ingest: ctx.ingest.stats,
+      bus: ctx.bus.stats,
       broker: ctx.broker.stats,
       live: ctx.live.stats,
       connectedDevices: ctx.broker.aedes.connectedClients,

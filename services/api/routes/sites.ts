@@ -16,7 +16,9 @@ import type { ApiContext } from '../context.js';
 
 const siteParams = z.object({ siteId });
 
-export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function siteRoutes(
+  ctx: Pick<ApiContext, 'devices' | 'live' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
 

@@ -24,7 +24,9 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
-export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function telemetryRoutes(
+  ctx: Pick<ApiContext, 'devices' | 'telemetry' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
 

@@ -18,7 +18,7 @@ import type { ApiContext } from '../context.js';
  * User administration, admins only. Role and site changes reach open dashboards at once (the live
  * socket follows UserRepo changes); a new password or a deleted user ends their sessions.
  */
-export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function userRoutes(ctx: Pick<ApiContext, 'sites' | 'users'>): FastifyPluginAsyncZod {
   return async (app) => {
     const admins = requireUser(ctx.users, ['admin']);
 
