@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionInput, SessionPatch, Site, User } from '../../contract/index.js';
-import { addDays, type FieldError, HubError, minutesOf, zonedToEpoch } from '../../contract/index.js';
+import {
+  addDays,
+  type FieldError,
+  HubError,
+  minutesOf,
+  screeningHappensAt,
+  zonedToEpoch,
+} from '../../contract/index.js';
 import type { SiteRepo } from '../state/sites.js';
 import { type AppointmentRepo, type Db, LIVE_STATUSES, type SessionRow } from './repo.js';
 import { sessionEndMinutes, withinOpeningHours } from './slots.js';
@@ -39,6 +46,9 @@ export class SessionService {
 
   async create(siteId: string, input: SessionInput, user: User): Promise<SessionRow[]> {
     const site = await this.site(siteId);
+    if (!screeningHappensAt(site)) {
+      throw new HubError('SCREENING_NOT_AT_SITE', `${siteId} is a caring station: no doctors screen there`);
+    }
     const occurrences = Array.from({ length: input.repeatWeeks }, (_, i) =>
       this.occurrence({ ...input, date: addDays(input.date, 7 * i) }),
     );
