@@ -1,8 +1,94 @@
+import fs from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { screeningHappensAt } from '../contract/index.js';
+import { demoSites } from '../devices/demo-fleet.js';
 import { movedPortsNote, portOr0 } from '../devices/demo-ports.js';
+import { demoSessionPlan, seedDemoSessions } from '../devices/demo-sessions.js';
+import { provisionFleet } from '../devices/provision.js';
+import { UserRepo } from '../services/state/users.js';
+import { publicJson, TestClock } from './helpers/appointments.js';
+import { ADMIN_PASSWORD, testHub } from './helpers/hub.js';
+
+const sites = demoSites(24);
+const screeningSites = sites.filter(screeningHappensAt).map((s) => s.id);
 
 describe('demo', () => {
+  const dataDir = fs.mkdtemp(path.join(os.tmpdir(), 'yz-demo-'));
+  afterAll(async () => fs.rm(await dataDir, { recursive: true, force: true }));
+
+  it('has caring stations as well as health stations, so the screening rule is exercised', () => {
+    expect(screeningSites.length).toBeGreaterThan(0);
+    expect(screeningSites.length).toBeLessThan(sites.length);
+  });
+
+  it('plans sessions at health stations only, within their opening hours, none on Sunday', () => {
+    // 2031-03-03 is a Monday.
+    const plan = demoSessionPlan(sites, '2031-03-03');
+    const byId = new Map(sites.map((s) => [s.id, s]));
+    expect(new Set(plan.map((p) => p.siteId))).toEqual(new Set(screeningSites));
+    for (const { siteId, input } of plan) {
+      const { open, close } = byId.get(siteId)!.openingHours;
+      expect(input.start >= open && input.end <= close, `${siteId} ${input.start}-${input.end}`).toBe(true);
+      expect(input.date).not.toBe('2031-03-09');
+    }
+    expect(demoSessionPlan(sites, '2031-03-03')).toEqual(plan);
+  });
+
+  /** Starts a hub on the demo's data directory at `clock`, as `npm run demo` does. */
+  async function demoHub(clock: TestClock) {
+    const hub = await testHub({ HUB_DATA_DIR: await dataDir }, { now: clock.now });
+    await provisionFleet(hub.httpUrl, { username: 'admin', password: ADMIN_PASSWORD }, sites, () => []);
+    const admin = await new UserRepo(hub.appointments.repo.db, 0).verify('admin', ADMIN_PASSWORD);
+    const seed = () => seedDemoSessions(hub.appointments, sites, admin!);
+    const all = () => hub.appointments.repo.sessionsBetween(undefined, '2031-01-01', '2031-12-31');
+    return { hub, seed, all };
+  }
+
+  it('seeds a week that residents can book at every health station, once across restarts', async () => {
+    const clock = new TestClock(0);
+    clock.set('2031-03-03', '10:00');
+    const first = await demoHub(clock);
+    try {
+      const seeded = await first.seed();
+      // Monday's morning sessions (08:30) have started: they are not created in the past.
+      const sessions = await first.all();
+      expect(seeded.created).toBe(sessions.length);
+      expect(sessions.every((s) => s.start_at > clock.t)).toBe(true);
+      expect(new Set(sessions.map((s) => s.site_id))).toEqual(new Set(screeningSites));
+
+      const listed = await publicJson<{ sites: { id: string; upcomingDays: string[] }[] }>(
+        first.hub.httpUrl,
+        'GET',
+        '/api/public/sites',
+      );
+      expect(listed.body.sites.map((s) => s.id).sort()).toEqual([...screeningSites].sort());
+      for (const s of listed.body.sites) expect(s.upcomingDays.length, s.id).toBeGreaterThan(0);
+
+      expect((await first.seed()).created).toBe(0);
+      expect(await first.all()).toHaveLength(sessions.length);
+    } finally {
+      await first.hub.close();
+    }
+
+    // The next day on the same data: only the day that came into the week is added.
+    clock.set('2031-03-04', '07:00');
+    const second = await demoHub(clock);
+    try {
+      const before = (await second.all()).length;
+      const seeded = await second.seed();
+      const after = await second.all();
+      expect(after).toHaveLength(before + seeded.created);
+      expect(new Set(after.slice(before).map((s) => s.local_date))).toEqual(new Set(['2031-03-10']));
+      const keys = after.map((s) => `${s.site_id} ${s.local_date}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    } finally {
+      await second.hub.close();
+    }
+  });
+
   it('says which of its usual ports were busy', async () => {
     const busy = net.createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
