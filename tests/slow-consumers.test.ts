@@ -82,6 +82,9 @@ describe('slow consumers', () => {
     // Generous bound for a shared 2-core machine; a stall would be the drain timeout (30 s).
     expect(Math.max(...latencies)).toBeLessThan(2000);
 
+    // The phone leaves for good: without this its paused socket would hold the hub's close for the
+    // WebSocket close handshake timeout (30 s in ws), since it never reads the server's close frame.
+    engine.transport.ws._socket.destroy();
     slow.close();
     healthy.close();
     await device.endAsync();
