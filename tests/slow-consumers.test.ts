@@ -12,7 +12,7 @@ import {
   provision,
   testHub,
 } from './helpers/hub.js';
-import { connackCode, connectPacket, rawConnection } from './helpers/raw-mqtt.js';
+import { connackCode, connectPacket, nextPacket, rawConnection } from './helpers/raw-mqtt.js';
 
 const SITE = 'fanghuali-s2';
 
@@ -97,6 +97,7 @@ describe('slow consumers', () => {
     raw.write(connectPacket(mw.device.id, mw.secret));
     expect(await connackCode(raw)).toBe(0);
     const mqttPacket = (await import('mqtt-packet')).default;
+    const subscribed = nextPacket(raw, 'suback');
     raw.write(
       mqttPacket.generate({
         cmd: 'subscribe',
@@ -104,7 +105,7 @@ describe('slow consumers', () => {
         subscriptions: [{ topic: topicFor(SITE, mw.device.id, 'cmd'), qos: 1 }],
       }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await subscribed;
     raw.pause();
 
     const neighbour = await connectDevice(hub.mqttUrl, occ.device.id, occ.secret);
