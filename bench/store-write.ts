@@ -1,6 +1,6 @@
 import path from 'node:path';
+import type { ReadingRow } from '../contract/index.js';
 import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
-import type { ReadingRow } from '../services/telemetry/store.js';
 import { type Percentiles, percentiles } from './protocol.js';
 
 /**

@@ -1,16 +1,20 @@
 import type { AuthenticateError } from 'aedes';
-import { verifySecret } from '../services/auth/passwords.js';
-import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
+import type { BrokerDevice, DeviceDirectory } from './device-directory.js';
 
 // CONNACK return codes, [MQTT-3.2.2.3]; aedes exports them only as a const enum.
 const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
-export class ConnectRefused extends Error implements AuthenticateError {
+export class ConnectRefused<D extends BrokerDevice = BrokerDevice>
+  extends Error
+  implements AuthenticateError
+{
   constructor(
     readonly returnCode: 2 | 4 | 5,
     message: string,
+    /** Set when the id is a known device and the secret was wrong: counted against that device. */
+    readonly wrongSecretFor?: D,
   ) {
     super(message);
   }
@@ -24,15 +28,16 @@ export class ConnectRefused extends Error implements AuthenticateError {
  * session (aedes closes the older connection with the same client id and hands the newcomer its
  * queued commands).
  */
-export async function authenticateDevice(
-  devices: DeviceRepo,
+export async function authenticateDevice<D extends BrokerDevice>(
+  devices: DeviceDirectory<D>,
   clientId: string,
   username: string | undefined,
   password: Buffer | undefined,
-): Promise<DeviceRecord> {
+): Promise<D> {
   const device = username ? devices.get(username) : undefined;
-  const ok = device && password ? await verifySecret(password.toString('utf8'), device.secretHash) : false;
-  if (!device || !ok) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret');
+  const ok = device && password ? await devices.verifySecret(password.toString('utf8'), device) : false;
+  if (!device) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret');
+  if (!ok) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret', device);
   if (!device.enabled) throw new ConnectRefused(NOT_AUTHORIZED, `device ${device.id} is disabled`);
   if (clientId !== device.id) {
     throw new ConnectRefused(IDENTIFIER_REJECTED, `client id must be the device id ${device.id}`);

@@ -4,26 +4,23 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Command, IngestErrorCode } from '../contract/index.js';
-import type { DeviceRecord, DeviceRepo } from '../services/state/devices.js';
 import { maySubscribe, publishChannel } from './acl.js';
-import { authenticateDevice } from './authenticate.js';
+import { authenticateDevice, ConnectRefused } from './authenticate.js';
 import { CommandOutbox } from './commands.js';
+import type { BrokerDevice, DeviceDirectory } from './device-directory.js';
 import { DurableAcks } from './durable-acks.js';
 import { guardPacketSize } from './packet-guard.js';
 
-export interface BrokerHooks {
-  devices: DeviceRepo;
+export interface BrokerHooks<D extends BrokerDevice> {
+  devices: DeviceDirectory<D>;
   /** Largest MQTT packet accepted; the connection is cut as soon as a header announces more. */
   maxPacketBytes: number;
   /** Checks and stores one accepted publish; resolves once it is durable (then the PUBACK goes). */
-  ingest(
-    device: DeviceRecord,
-    channel: 'telemetry' | 'event' | 'status',
-    packet: PublishPacket,
-  ): Promise<void>;
-  refused(deviceId: string, code: IngestErrorCode, message: string): void;
-  connected(device: DeviceRecord): void;
-  disconnected(device: DeviceRecord): void;
+  ingest(device: D, channel: 'telemetry' | 'event' | 'status', packet: PublishPacket): Promise<void>;
+  /** Something a known device did that was refused, a wrong secret included. */
+  refused(device: D, code: IngestErrorCode, message: string): void;
+  connected(device: D): void;
+  disconnected(device: D): void;
 }
 
 /** Refusals that happen before a device is known, so they cannot be counted per device. */
@@ -36,25 +33,31 @@ export interface BrokerStats {
 export interface Broker {
   aedes: Aedes;
   stats: BrokerStats;
-  listen(port: number, host: string): Promise<number>;
-  /** MQTT over WebSocket on the HTTP server's `/mqtt` path. */
-  attachWebSocket(server: HttpServer): void;
-  sendCommand(device: DeviceRecord, command: Command): Promise<void>;
+  /** Listens for MQTT over TCP, and over WebSocket at `/mqtt` on the given HTTP server. */
+  start(opts: { port: number; host: string; http?: HttpServer }): Promise<void>;
+  /** The TCP port bound by start(). */
+  readonly port: number;
+  readonly ready: boolean;
+  sendCommand(device: BrokerDevice, command: Command): Promise<void>;
   /** Drops a device's live connection, e.g. after it was disabled or its secret rotated. */
   disconnect(deviceId: string): void;
-  /** Takes no new connections; the ones open stay until close(). */
-  stopAccepting(): void;
-  close(): Promise<void>;
+  /**
+   * Graceful: takes no new connections or publishes, waits until every publish already taken has
+   * its PUBACK written (that is, it is stored), then closes the devices' connections.
+   */
+  stop(): Promise<void>;
 }
 
-export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
+export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>): Promise<Broker> {
   // Which device each connection authenticated as; a device that reconnects replaces its old
   // connection, so only the newest one may mark it offline.
-  const deviceOf = new WeakMap<Client, DeviceRecord>();
+  const deviceOf = new WeakMap<Client, D>();
   const current = new Map<string, Client>();
   const stats: BrokerStats = { connectRefused: 0, protocolErrors: 0, packetsTooLarge: 0 };
   const acks = new DurableAcks();
-  const stillValid = (device: DeviceRecord) => {
+  let accepting = true;
+  let port = 0;
+  const stillValid = (device: D) => {
     const now = hooks.devices.get(device.id);
     return !!now && now.enabled && now.secretHash === device.secretHash;
   };
@@ -69,6 +72,9 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
         },
         (err) => {
           stats.connectRefused += 1;
+          if (err instanceof ConnectRefused && err.wrongSecretFor) {
+            hooks.refused(err.wrongSecretFor as D, 'AUTH_FAILED', 'wrong secret');
+          }
           done(err, false);
         },
       );
@@ -76,12 +82,14 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     authorizePublish(client, packet, done) {
       const device = client ? deviceOf.get(client) : undefined;
       if (!device) return done(new Error('no device for this connection'));
+      // Stopping: the device keeps this publish (no PUBACK) and sends it to the next hub it reaches.
+      if (!accepting) return done(new Error('the hub is stopping'));
       // Disabled, or its secret rotated, since this connection logged in (or while it was logging in).
       if (!stillValid(device))
         return done(new Error(`device ${device.id} is disabled or its secret changed`));
       const channel = publishChannel(device, packet.topic);
       if (!channel) {
-        hooks.refused(device.id, 'TOPIC_NOT_ALLOWED', `publish to ${packet.topic}`);
+        hooks.refused(device, 'TOPIC_NOT_ALLOWED', `publish to ${packet.topic}`);
         return done(new Error(`device ${device.id} may not publish to ${packet.topic}`));
       }
       const stored = hooks.ingest(device, channel as 'telemetry' | 'event' | 'status', packet);
@@ -93,7 +101,7 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     authorizeSubscribe(client, sub, done) {
       const device = deviceOf.get(client);
       if (device && maySubscribe(device, sub.topic)) return done(null, sub);
-      hooks.refused(device?.id ?? '?', 'SUBSCRIBE_NOT_ALLOWED', `subscribe to ${sub.topic}`);
+      if (device) hooks.refused(device, 'SUBSCRIBE_NOT_ALLOWED', `subscribe to ${sub.topic}`);
       // A null subscription is answered with SUBACK 0x80 [MQTT-3.9.3-2]; the connection stays up.
       done(null, null);
     },
@@ -117,7 +125,7 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     if (!/may not publish/.test(err.message)) stats.protocolErrors += 1;
     const device = deviceOf.get(client);
     if (device && /not allowed in PUBLISH|too many levels/.test(err.message)) {
-      hooks.refused(device.id, 'TOPIC_NOT_ALLOWED', err.message);
+      hooks.refused(device, 'TOPIC_NOT_ALLOWED', err.message);
     }
   });
   aedes.on('clientDisconnect', (client) => {
@@ -132,48 +140,55 @@ export async function createBroker(hooks: BrokerHooks): Promise<Broker> {
     guardPacketSize(stream, hooks.maxPacketBytes, (announced) => {
       stats.packetsTooLarge += 1;
       const device = deviceOf.get(client);
-      if (device) hooks.refused(device.id, 'PACKET_TOO_LARGE', `packet of ${announced} bytes announced`);
+      if (device) hooks.refused(device, 'PACKET_TOO_LARGE', `packet of ${announced} bytes announced`);
     });
   const tcp = net.createServer((socket) => watchPacketSize(aedes.handle(socket), socket));
-  let accepting = true;
   // ws refuses larger frames itself (close code 1009); an MQTT packet split over many frames is
   // caught by the same framing guard as on TCP.
   const wss = new WebSocketServer({ noServer: true, maxPayload: hooks.maxPacketBytes });
 
+  const attachWebSocket = (server: HttpServer) => {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') return;
+      if (!accepting) return void socket.destroy();
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const stream = createWebSocketStream(ws);
+        watchPacketSize(aedes.handle(stream, req), stream);
+      });
+    });
+  };
+
   return {
     aedes,
     stats,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
+    get port() {
+      return port;
+    },
+    get ready() {
+      return accepting && !aedes.closed;
+    },
+    async start(opts) {
+      port = await new Promise<number>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen(port, host, () => {
+        tcp.listen(opts.port, opts.host, () => {
           tcp.off('error', reject);
           resolve((tcp.address() as net.AddressInfo).port);
         });
-      }),
-    attachWebSocket(server) {
-      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') return;
-        if (!accepting) return void socket.destroy();
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          const stream = createWebSocketStream(ws);
-          watchPacketSize(aedes.handle(stream, req), stream);
-        });
       });
+      if (opts.http) attachWebSocket(opts.http);
     },
     sendCommand: (device, command) => outbox.send(device, command),
     disconnect(deviceId) {
       current.get(deviceId)?.close();
     },
-    stopAccepting() {
+    async stop() {
       accepting = false;
-      tcp.close();
-    },
-    async close() {
-      accepting = false;
+      if (tcp.listening) tcp.close();
+      await acks.settled();
+      // Let the last PUBACKs reach the sockets before they are closed.
+      await new Promise((r) => setImmediate(r));
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      if (tcp.listening) await new Promise<void>((resolve) => tcp.close(() => resolve()));
       wss.close();
     },
   };

@@ -1,6 +1,6 @@
 import type { Aedes } from 'aedes';
 import { type Command, HubError, parseTopic, topicFor } from '../contract/index.js';
-import type { DeviceRecord } from '../services/state/devices.js';
+import type { BrokerDevice } from './device-directory.js';
 
 /**
  * Downlink commands, QoS 1, with a cap on how many a device may leave unacknowledged: a device
@@ -33,7 +33,7 @@ export class CommandOutbox {
     this.unacked.delete(deviceId);
   }
 
-  async send(device: DeviceRecord, command: Command): Promise<void> {
+  async send(device: BrokerDevice, command: Command): Promise<void> {
     const n = this.unacked.get(device.id) ?? 0;
     if (n >= this.maxUnacked) {
       throw new HubError('DEVICE_BUSY', `device ${device.id} has ${n} commands it has not acknowledged`);

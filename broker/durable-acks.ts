@@ -21,6 +21,8 @@ const MAX_UNSENT_BYTES = 64 * 1024;
  */
 export class DurableAcks {
   private readonly state = new WeakMap<Client, AckState>();
+  /** Chains not yet settled, on any connection: a graceful stop waits for them. */
+  private readonly unsettled = new Set<Promise<void>>();
 
   constructor(
     private readonly maxWaiting = 64,
@@ -45,7 +47,7 @@ export class DurableAcks {
       () => true,
       () => false,
     );
-    state.chain = state.chain.then(async () => {
+    const chain = state.chain.then(async () => {
       const stored = await ok;
       state.waiting -= 1;
       if (!stored) {
@@ -55,9 +57,17 @@ export class DurableAcks {
         mqttPacket.writeToStream({ cmd: 'puback', messageId }, client.conn);
       }
     });
+    state.chain = chain;
+    this.unsettled.add(chain);
+    void chain.finally(() => this.unsettled.delete(chain));
     if (state.waiting > this.maxWaiting) return state.chain;
     if (client.conn.writableLength > MAX_UNSENT_BYTES) return this.drained(client);
     return Promise.resolve();
+  }
+
+  /** Resolves once every publish taken so far has had its PUBACK written, or its connection closed. */
+  async settled(): Promise<void> {
+    while (this.unsettled.size > 0) await Promise.all([...this.unsettled]);
   }
 
   /** Waits until the device reads what it was sent; one that never does is disconnected. */

@@ -74,5 +74,7 @@ export const ingestErrorCodes = [
   'PAYLOAD_INVALID',
   'RATE_LIMITED',
   'STORE_FAILED',
+  /** A login with a known device id and the wrong secret: a misconfigured device, or someone guessing. */
+  'AUTH_FAILED',
 ] as const;
 export type IngestErrorCode = (typeof ingestErrorCodes)[number];

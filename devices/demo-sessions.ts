@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   addDays,
   localParts,
@@ -6,6 +7,7 @@ import {
   type SiteInput,
   screeningHappensAt,
   type User,
+  user,
   zonedToEpoch,
 } from '../contract/index.js';
 import type { Appointments } from '../services/appointments/module.js';
@@ -91,6 +93,26 @@ export function demoSessionPlan(sites: readonly SiteInput[], from: string, days 
     }
   });
   return plan;
+}
+
+/**
+ * The user the demo plans as: whoever these credentials log in as, asked of the hub's own API
+ * (the hub hands out no user store), so `created_by` names a real account.
+ */
+export async function organiser(httpUrl: string, credentials: { username: string; password: string }) {
+  const login = await fetch(`${httpUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(credentials),
+  });
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('yz_session='))
+    ?.split(';')[0];
+  if (!login.ok || !cookie) throw new Error(`log in as ${credentials.username}: HTTP ${login.status}`);
+  const me = await fetch(`${httpUrl}/api/auth/me`, { headers: { cookie } });
+  if (!me.ok) throw new Error(`GET /api/auth/me: HTTP ${me.status}`);
+  return z.object({ user }).parse(await me.json()).user;
 }
 
 export interface SeedResult {

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { startHub } from '../services/hub.js';
-import { UserRepo } from '../services/state/users.js';
 import { demoDevices, demoSites } from './demo-fleet.js';
 import { movedPortsNote, portOr0 } from './demo-ports.js';
-import { seedDemoSessions } from './demo-sessions.js';
+import { organiser, seedDemoSessions } from './demo-sessions.js';
 import { provisionFleet } from './provision.js';
 import { runFleet } from './simulator/fleet.js';
 
@@ -37,12 +36,8 @@ const devices = await provisionFleet(
   },
 );
 // The admin plans the demo's screening week, as a station's organiser would in the dashboard.
-const organiser = await new UserRepo(hub.appointments.repo.db, 0).verify('admin', DEMO_PASSWORD);
-if (organiser) {
-  await seedDemoSessions(hub.appointments, sites, organiser, { log: (line) => console.log(line) });
-} else {
-  console.log('no screening sessions added: the admin password of this .demo-data/ is not the demo one');
-}
+const admin = await organiser(hub.httpUrl, { username: 'admin', password: DEMO_PASSWORD });
+await seedDemoSessions(hub.appointments, sites, admin, { log: (line) => console.log(line) });
 const hours = new Map(sites.map((s) => [s.id, s]));
 const fleet = runFleet({
   url: hub.mqttUrl,

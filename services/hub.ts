@@ -1,15 +1,18 @@
 import path from 'node:path';
-import { type Broker, createBroker } from '../broker/broker.js';
+import pino from 'pino';
+import { createBroker } from '../broker/broker.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
+import { EventBus } from './bus/event-bus.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { Ingest } from './ingest/ingest.js';
 import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
-import { ALL_ROOM, attachLiveSocket, siteRoom } from './live/socket.js';
-import { openStateDb } from './state/db.js';
+import { attachLiveSocket } from './live/socket.js';
+import { part, startParts } from './parts.js';
+import { openStateDb, stateDbReady } from './state/db.js';
 import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
 import { SiteRepo } from './state/sites.js';
@@ -23,7 +26,7 @@ export interface Hub {
   wsUrl: string;
   /** Set when this start created the admin user and generated its password. */
   generatedAdminPassword?: string;
-  broker: Broker;
+  bus: EventBus;
   ingest: Ingest;
   appointments: Appointments;
   close(): Promise<void>;
@@ -34,37 +37,60 @@ export interface HubOptions {
   now?: () => number;
 }
 
+/** Device changes after which the device's open connection must go (it would keep publishing). */
+const DISCONNECTING_CHANGES = new Set(['disabled', 'secret-rotated', 'deleted']);
+
 /**
- * Starts the whole hub in this process: stores, broker, ingest, live state, HTTP API, socket.io and
- * the dashboard. `overrides` take precedence over the environment (tests and the demo use them).
+ * The whole hub in this process. The hub only wires: it opens the stores, builds each part on the
+ * event bus, starts them in order (stores, counters, live state, ingest, appointments, HTTP,
+ * socket.io, broker) and stops them in reverse, so on SIGTERM the broker first stops taking
+ * publishes and acknowledges what it took, and the stores close last. `overrides` take precedence
+ * over the environment (tests and the demo use them).
  */
 export async function startHub(overrides: ConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
   const config = loadConfig({ ...process.env, ...stringify(overrides) });
+  const log = pino({ level: config.LOG_LEVEL });
+  const bus = new EventBus(log);
+
   const db = await openStateDb(config.dataDir);
-  const telemetry = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb'));
-  const sites = new SiteRepo(db);
-  const devices = new DeviceRepo(db);
-  await devices.load();
-  const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000);
-  const generatedAdminPassword = await ensureAdmin(users, config);
-  const ingestErrors = new IngestErrorLog(db);
-  const appointments = await createAppointments({ db, sites, config, now: options.now });
-
-  const live = new LiveState(devices, { timeZone: config.HUB_TZ, staleAfterMs: config.STALE_AFTER_S * 1000 });
-  for (const site of await sites.list()) live.setSite(site);
-  live.seed(await telemetry.latest());
-
-  const commit = new GroupCommit(telemetry, 200_000, (failure) => live.setStoreFailure(failure));
+  const telemetry = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb')).catch(
+    async (err) => {
+      await db.destroy();
+      throw err;
+    },
+  );
+  const sites = new SiteRepo(db, bus);
+  const devices = new DeviceRepo(db, bus);
+  const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000, bus);
+  const ingestErrors = new IngestErrorLog(db, bus);
+  const appointments = await createAppointments({ db, sites, bus, config, log, now: options.now });
+  const live = new LiveState(devices, bus, {
+    timeZone: config.HUB_TZ,
+    staleAfterMs: config.STALE_AFTER_S * 1000,
+  });
+  const commit = new GroupCommit(telemetry, {
+    onStored: (fresh) => {
+      if (fresh.readings.length > 0) bus.emit('readings.stored', { readings: fresh.readings });
+      if (fresh.events.length > 0) bus.emit('events.stored', { events: fresh.events });
+    },
+    onFailureChange: (failure) =>
+      bus.emit(
+        'store.health',
+        failure
+          ? { telemetryStore: 'failing', since: failure.since, message: failure.message }
+          : { telemetryStore: 'ok', since: null, message: null },
+      ),
+  });
+  const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
-    live,
-    ingestErrors,
+    bus,
     {
       maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
       maxFutureMs: config.MAX_CLOCK_SKEW_S * 1000,
       maxAgeMs: config.MAX_READING_AGE_D * 86_400_000,
     },
-    new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST),
+    rateLimit,
   );
   const broker = await createBroker({
     devices,
@@ -72,14 +98,14 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     // kept; a packet beyond this is cut off before it is buffered.
     maxPacketBytes: 2 * config.MAX_PAYLOAD_BYTES + 1024,
     ingest: (device, channel, packet) => ingest.handle(device, channel, packet),
-    refused: (deviceId, code, message) => ingestErrors.record(deviceId, code, message),
-    connected: (device) => live.setOnline(device, true),
-    disconnected: (device) => live.setOnline(device, false),
+    refused: (d, code, message) =>
+      bus.emit('device.refused', { siteId: d.siteId, deviceId: d.id, code, message }),
+    connected: (d) => bus.emit('device.connected', { siteId: d.siteId, deviceId: d.id }),
+    disconnected: (d) => bus.emit('device.disconnected', { siteId: d.siteId, deviceId: d.id }),
   });
-
-  let mqttPort = config.MQTT_PORT;
   const api = await buildApi({
     config,
+    log,
     sites,
     devices,
     users,
@@ -89,64 +115,85 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     ingestErrors,
     broker,
     appointments,
-    mqttPort: () => mqttPort,
+    mqttPort: () => broker.port,
     ready: async () => ({
-      state: await db
-        .selectFrom('sites')
-        .select('id')
-        .limit(1)
-        .execute()
-        .then(
-          () => true,
-          () => false,
-        ),
+      state: await stateDbReady(db),
       telemetry:
         !commit.failure &&
         (await telemetry.check().then(
           () => true,
           () => false,
         )),
-      broker: !broker.aedes.closed,
+      broker: broker.ready,
     }),
   });
-  const socket = attachLiveSocket(api.server, live, users, {
+  const socket = attachLiveSocket(api.server, live, users, bus, {
     maxQueuedPackets: config.LIVE_CLIENT_MAX_QUEUE,
     maxBufferedBytes: 4 * 1024 * 1024,
     everyMs: 1000,
   });
-  appointments.setLogger(api.log);
-  appointments.live.attach((siteId, day) =>
-    socket.io.to([ALL_ROOM, siteRoom(siteId)]).emit('appointments', day),
-  );
-  broker.attachWebSocket(api.server);
 
-  /**
-   * Graceful stop: take no new connections or publishes, write what was accepted so its PUBACKs
-   * go out, then close the devices' connections and the stores.
-   */
-  const stopAll = async () => {
-    broker.stopAccepting();
-    commit.close();
-    await commit.drain();
-    // Let the PUBACKs of the last batch reach the sockets before they are closed.
-    await new Promise((r) => setImmediate(r));
-    await broker.close().catch(() => {});
-    await appointments.close();
-    await socket.close();
-    await api.close();
-    live.close();
-    await ingestErrors.close();
-    await telemetry.close();
-    await db.destroy();
-  };
-  try {
-    mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);
-    await api.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-    await appointments.start();
-  } catch (err) {
-    await stopAll();
-    throw err;
-  }
+  let generatedAdminPassword: string | undefined;
+  let offBrokerLinks = () => {};
+  const stopAll = await startParts(
+    [
+      part(
+        'state store',
+        () => {},
+        () => db.destroy(),
+      ),
+      part(
+        'telemetry store',
+        () => {},
+        () => telemetry.close(),
+      ),
+      part('admin user', async () => {
+        generatedAdminPassword = await ensureAdmin(users, config);
+      }),
+      part('device directory', () => devices.load()),
+      ingestErrors,
+      part(
+        'live state',
+        async () => live.start({ sites: await sites.list(), latest: await telemetry.latest() }),
+        () => live.stop(),
+      ),
+      part(
+        'ingest',
+        () => {},
+        () => ingest.stop(),
+      ),
+      appointments,
+      part(
+        'http',
+        () => api.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST }).then(() => {}),
+        () => api.close(),
+      ),
+      part(
+        'socket.io',
+        () => {},
+        () => socket.close(),
+      ),
+      part(
+        'broker',
+        async () => {
+          offBrokerLinks = bus.onMany({
+            'device.changed': ({ change, device }) => {
+              if (DISCONNECTING_CHANGES.has(change)) broker.disconnect(device.id);
+            },
+            // A bucket that would be full again is dropped; one still draining stays until it refills.
+            'device.disconnected': ({ deviceId }) => rateLimit.release(deviceId),
+          });
+          await broker.start({ port: config.MQTT_PORT, host: config.MQTT_HOST, http: api.server });
+        },
+        async () => {
+          offBrokerLinks();
+          await broker.stop();
+        },
+      ),
+    ],
+    log,
+  );
+
   const httpPort = (api.server.address() as { port: number }).port;
   const host = config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST;
   const mqttHost = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
@@ -155,10 +202,10 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   return {
     config,
     httpUrl: `http://${host}:${httpPort}`,
-    mqttUrl: `mqtt://${mqttHost}:${mqttPort}`,
+    mqttUrl: `mqtt://${mqttHost}:${broker.port}`,
     wsUrl: `ws://${host}:${httpPort}/mqtt`,
     generatedAdminPassword,
-    broker,
+    bus,
     ingest,
     appointments,
     close: () => {

@@ -6,9 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { screeningHappensAt } from '../contract/index.js';
 import { demoSites } from '../devices/demo-fleet.js';
 import { movedPortsNote, portOr0 } from '../devices/demo-ports.js';
-import { demoSessionPlan, seedDemoSessions } from '../devices/demo-sessions.js';
+import { demoSessionPlan, organiser, seedDemoSessions } from '../devices/demo-sessions.js';
 import { provisionFleet } from '../devices/provision.js';
-import { UserRepo } from '../services/state/users.js';
 import { publicJson, TestClock } from './helpers/appointments.js';
 import { ADMIN_PASSWORD, testHub } from './helpers/hub.js';
 
@@ -41,8 +40,8 @@ describe('demo', () => {
   async function demoHub(clock: TestClock) {
     const hub = await testHub({ HUB_DATA_DIR: await dataDir }, { now: clock.now });
     await provisionFleet(hub.httpUrl, { username: 'admin', password: ADMIN_PASSWORD }, sites, () => []);
-    const admin = await new UserRepo(hub.appointments.repo.db, 0).verify('admin', ADMIN_PASSWORD);
-    const seed = () => seedDemoSessions(hub.appointments, sites, admin!);
+    const admin = await organiser(hub.httpUrl, { username: 'admin', password: ADMIN_PASSWORD });
+    const seed = () => seedDemoSessions(hub.appointments, sites, admin);
     const all = () => hub.appointments.repo.sessionsBetween(undefined, '2031-01-01', '2031-12-31');
     return { hub, seed, all };
   }

@@ -3,8 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ReadingRow } from '../contract/index.js';
 import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
-import type { ReadingRow, TelemetryStore } from '../services/telemetry/store.js';
+import type { TelemetryStore } from '../services/telemetry/store.js';
 import { telemetryStoreContract } from './telemetry-store.contract.js';
 
 const freshDir = () => mkdtemp(join(tmpdir(), 'yizhan-duckdb-'));
@@ -50,10 +51,13 @@ describe('DuckDB telemetry store', () => {
     const { store } = await openFresh();
     // Every other seq: 5,000 separate runs, more than the index keeps for one device.
     const scattered = Array.from({ length: 5000 }, (_, i) => occupancy(i * 2));
-    expect(await store.write({ readings: scattered, events: [] })).toEqual({ readings: 5000, events: 0 });
+    expect(await store.write({ readings: scattered, events: [] })).toMatchObject({
+      readings: 5000,
+      events: 0,
+    });
     const resent = [occupancy(2), occupancy(4000), occupancy(3)];
-    expect(await store.write({ readings: resent, events: [] })).toEqual({ readings: 1, events: 0 });
-    expect(await store.write({ readings: resent, events: [] })).toEqual({ readings: 0, events: 0 });
+    expect(await store.write({ readings: resent, events: [] })).toMatchObject({ readings: 1, events: 0 });
+    expect(await store.write({ readings: resent, events: [] })).toMatchObject({ readings: 0, events: 0 });
   });
 
   it('reports a deleted database directory through check()', async () => {
@@ -92,7 +96,7 @@ describe('DuckDB telemetry store', () => {
 
     const pending = store.write({ readings: [occupancy(20)], events: [] });
     await store.close();
-    await expect(pending).resolves.toEqual({ readings: 1, events: 0 });
+    await expect(pending).resolves.toMatchObject({ readings: 1, events: 0 });
     await expect(store.write({ readings: [occupancy(21)], events: [] })).rejects.toThrow(/closed/);
     await expect(store.latest()).rejects.toThrow(/closed/);
     await expect(store.check()).rejects.toThrow(/closed/);
@@ -136,7 +140,7 @@ process.kill(process.pid, 'SIGKILL');
       },
     );
     expect(signal).toBe('SIGKILL');
-    expect(JSON.parse(stdout)).toEqual({ readings: 1000, events: 0 });
+    expect(JSON.parse(stdout)).toMatchObject({ readings: 1000, events: 0 });
 
     const reopened = await openDuckDbStore(file);
     stores.push(reopened);

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpeningHours } from '../contract/index.js';
 import {
   type DeviceKind,
   deviceKinds,
@@ -16,7 +17,7 @@ import {
 import { demoDevices, demoSites } from '../devices/demo-fleet.js';
 import { SimulatedDevice } from '../devices/simulator/device.js';
 import { type FleetDevice, runFleet } from '../devices/simulator/fleet.js';
-import { createModel, type OpeningHours } from '../devices/simulator/patterns.js';
+import { createModel } from '../devices/simulator/patterns.js';
 
 const kinds = Object.keys(deviceKinds) as DeviceKind[];
 const secrets = new Map<string, string>();

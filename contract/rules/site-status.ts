@@ -1,4 +1,4 @@
-import type { LiveDevice, Site, SiteHealth } from '../domain.js';
+import type { LiveDevice, SiteHealth, SiteLive } from '../domain.js';
 
 /** Thresholds a station manager would act on; the dashboard translates the issue codes. */
 const WATER_LOW_PCT = 15;
@@ -6,21 +6,6 @@ const DOOR_OPEN_LONG_MS = 15 * 60_000;
 
 export interface DeviceExtras {
   doorOpenSince: number | null;
-}
-
-export function isOpenAt(site: Site, now: number, timeZone: string): boolean {
-  const { open, close } = site.openingHours;
-  if (open === close) return true;
-  const hhmm = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  })
-    .format(now)
-    .slice(0, 5);
-  // Close earlier than open: the hut is open across midnight.
-  return open < close ? hhmm >= open && hhmm < close : hhmm >= open || hhmm < close;
 }
 
 export function siteIssues(
@@ -59,6 +44,23 @@ export function healthOf(
 ): SiteHealth {
   const enabled = devices.filter((d) => d.enabled);
   if (enabled.length > 0 && enabled.every((d) => !d.online)) return 'offline';
-  if (lastUpdate === null || now - lastUpdate > staleAfterMs) return 'stale';
+  if (isStale(lastUpdate, now, staleAfterMs)) return 'stale';
   return issues.length > 0 ? 'attention' : 'ok';
+}
+
+/** No data yet, or the newest is older than the hub's limit (STALE_AFTER_MS). */
+export function isStale(lastUpdate: number | null, now: number, staleAfterMs: number): boolean {
+  return lastUpdate === null || now - lastUpdate > staleAfterMs;
+}
+
+/**
+ * A site's status at `now`, from the SiteLive the server computed earlier. The server's health is
+ * computed when data arrives; staleness also follows from time passing without data, so a client
+ * re-applies the same rule with its clock. Offline stays offline (the more useful word for a hut
+ * whose devices all dropped out).
+ */
+export function siteStatusAt(live: SiteLive, now: number, staleAfterMs: number): SiteHealth {
+  if (live.health === 'offline') return 'offline';
+  if (live.health === 'stale' || isStale(live.lastUpdate, now, staleAfterMs)) return 'stale';
+  return live.health;
 }

@@ -37,6 +37,7 @@ export interface LiveHandlers {
 export function useLive(handlers: LiveHandlers) {
   const onUnauthenticated = () => handlers.unauthenticated();
   const eventListeners = new Set<(e: LiveEvent) => void>();
+  const appointmentListeners = new Set<(d: AppointmentsDay | null) => void>();
   const sites = shallowReactive(new Map<string, Site>());
   const live = shallowReactive(new Map<string, SiteLive>());
   /** Sites with screening sessions today (in the hub's zone), by site id. */
@@ -140,6 +141,8 @@ export function useLive(handlers: LiveHandlers) {
     state.value = 'connected';
   });
   socket.on('snapshot', (s) => {
+    // A snapshot after the first means we reconnected and may have missed `appointments` messages.
+    if (ready.value) for (const l of appointmentListeners) l(null);
     offset = s.serverTime - Date.now();
     staleAfterMs.value = s.staleAfterMs;
     sites.clear();
@@ -165,6 +168,7 @@ export function useLive(handlers: LiveHandlers) {
     appointmentsTouched?.add(d.siteId);
     if (d.sessions.length) appointments.set(d.siteId, d);
     else appointments.delete(d.siteId);
+    for (const l of appointmentListeners) l(d);
   });
   socket.on('deviceEvent', (e) => {
     for (const l of eventListeners) l(e);
@@ -191,6 +195,7 @@ export function useLive(handlers: LiveHandlers) {
     if (stopped) return;
     stopped = true;
     eventListeners.clear();
+    appointmentListeners.clear();
     clearInterval(timer);
     clearTimeout(retry);
     clearTimeout(appointmentsRetry);
@@ -204,10 +209,20 @@ export function useLive(handlers: LiveHandlers) {
     return () => eventListeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` with each site's `appointments` message, and with null after a reconnect (when
+   * some may have been missed), until the returned function is called. The appointments panel
+   * reloads its booking list on these; it shares this one connection rather than opening its own.
+   */
+  function onAppointments(listener: (d: AppointmentsDay | null) => void): () => void {
+    appointmentListeners.add(listener);
+    return () => appointmentListeners.delete(listener);
+  }
+
   socket.connect();
   if (getCurrentScope()) onScopeDispose(stop);
 
-  return { sites, live, appointments, staleAfterMs, now, state, ready, stop, onDeviceEvent };
+  return { sites, live, appointments, staleAfterMs, now, state, ready, stop, onDeviceEvent, onAppointments };
 }
 
 export type Live = ReturnType<typeof useLive>;

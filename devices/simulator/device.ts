@@ -5,18 +5,12 @@ import {
   type DeviceEvent,
   type DeviceKind,
   deviceKinds,
+  type OpeningHours,
   type Reading,
   type Status,
   topicFor,
 } from '../../contract/index.js';
-import {
-  createModel,
-  type DeviceModel,
-  hashSeed,
-  mulberry32,
-  type OpeningHours,
-  type PatternEvent,
-} from './patterns.js';
+import { createModel, type DeviceModel, hashSeed, mulberry32, type PatternEvent } from './patterns.js';
 
 /**
  * One simulated device, written the way the reference firmware behaves: QoS 1 everywhere, a

@@ -1,6 +1,5 @@
-import type { DeviceKind } from '../../contract/index.js';
+import type { DeviceKind, OpeningHours } from '../../contract/index.js';
 import { type DeviceStats, SimulatedDevice } from './device.js';
-import type { OpeningHours } from './patterns.js';
 
 export interface FleetDevice {
   siteId: string;

@@ -1,4 +1,12 @@
-import type { Command, DeviceEvent, DeviceKind, Reading } from '../../contract/index.js';
+import type {
+  Command,
+  DeviceEvent,
+  DeviceKind,
+  FaultCode,
+  OpeningHours,
+  Reading,
+} from '../../contract/index.js';
+import { isOpenAtMinute } from '../../contract/index.js';
 
 /**
  * Daily life of a hut, as functions of (simulated) time and a seeded PRNG. Site-level curves
@@ -15,7 +23,6 @@ export interface DeviceModel {
   command(cmd: Command, t: number): CommandResult;
 }
 /** Local HH:MM, as in the hub's site records. */
-export type OpeningHours = { open: string; close: string };
 export interface ModelContext {
   /** Fleet seed: weather and rain are district-wide, so they hang off this alone. */
   seed: number;
@@ -57,13 +64,9 @@ const dayOfYear = (t: number) => {
 /** 0 in mid-January, 1 in mid-July: a continental climate is close to a cosine. */
 export const summerness = (t: number) => (1 - Math.cos((2 * Math.PI * (dayOfYear(t) - 15)) / 365)) / 2;
 
-const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-/** open === close means always open; close before open means open across midnight. */
+/** The hub's own rule; a hut without hours set is always open. */
 export function isOpen(t: number, hours?: OpeningHours): boolean {
-  if (!hours || hours.open === hours.close) return true;
-  const m = localHour(t) * 60;
-  const [o, c] = [minutesOf(hours.open), minutesOf(hours.close)];
-  return o < c ? m >= o && m < c : m >= o || m < c;
+  return !hours || isOpenAtMinute(hours, localHour(t) * 60);
 }
 
 const bump = (h: number, centre: number, width: number) => Math.exp(-0.5 * ((h - centre) / width) ** 2);
@@ -244,7 +247,8 @@ const behaviours: Record<DeviceKind, (s: Sim) => Behaviour> = {
   },
 };
 
-const FAULT_CODES: Record<DeviceKind, string[]> = {
+/** Codes from the contract's list, so the dashboard has words for every fault the simulator raises. */
+const FAULT_CODES: Record<DeviceKind, FaultCode[]> = {
   occupancy_counter: ['E_LENS_BLOCKED', 'E_SENSOR'],
   door_sensor: ['E_MAGNET', 'E_LOW_BATTERY'],
   water_dispenser: ['E_HEATER', 'E_LEAK'],

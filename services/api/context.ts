@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../../broker/broker.js';
 import type { Appointments } from '../appointments/module.js';
 import type { Config } from '../config.js';
@@ -12,6 +13,8 @@ import type { TelemetryStore } from '../telemetry/store.js';
 /** What the HTTP routes work with; built once by the hub. */
 export interface ApiContext {
   config: Config;
+  /** The hub's root logger; fastify logs requests through it. */
+  log: FastifyBaseLogger;
   sites: SiteRepo;
   devices: DeviceRepo;
   users: UserRepo;

@@ -34,7 +34,7 @@ const builtDashboardDir = ['../../dashboard/dist', '../../../dashboard/dist']
 
 export async function buildApi(ctx: ApiContext): Promise<Api> {
   const app = Fastify({
-    logger: ctx.config.LOG_LEVEL === 'silent' ? false : { level: ctx.config.LOG_LEVEL },
+    loggerInstance: ctx.log,
     bodyLimit: 256 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -1,23 +1,15 @@
-import type { BookingBody, RescheduleBody, Screening, User } from '../../contract/index.js';
+import type {
+  AppointmentNotice,
+  BookingBody,
+  RescheduleBody,
+  Screening,
+  User,
+} from '../../contract/index.js';
 import { HubError, localDateOf } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import { newConfirmationCode } from './codes.js';
-import {
-  type AppointmentRepo,
-  type BookingRow,
-  type Db,
-  LIVE_STATUSES,
-  type SessionRow,
-  sessionScreenings,
-} from './repo.js';
+import { type AppointmentRepo, type BookingRow, type SessionRow, sessionScreenings } from './repo.js';
 import { type Slot, slotAt, slotOpen } from './slots.js';
-
-export interface BookingEvents {
-  /** Counts at a site changed on these dates (for the live feed). */
-  changed(siteId: string, dates: string[]): void;
-  booked(b: BookingRow): void;
-  cancelled(b: BookingRow): void;
-  rescheduled(b: BookingRow, previousSlotStart: number): void;
-}
 
 /**
  * Residents' bookings: book, cancel and reschedule (public, by confirmation code and number) and
@@ -34,46 +26,39 @@ export interface BookingEvents {
 export class BookingService {
   constructor(
     private readonly repo: AppointmentRepo,
-    private readonly events: BookingEvents,
+    private readonly bus: EventBus,
     private readonly opts: { timeZone: string; cutoffMs: number; now: () => number },
   ) {}
 
   async book(body: BookingBody): Promise<BookingRow> {
     const now = this.opts.now();
-    const row = await this.repo.db
-      .transaction()
-      .execute(async (tx) => {
-        const s = await this.repo.lockSession(body.sessionId, tx);
+    const row = await this.repo
+      .transaction(async (tx) => {
+        const s = await tx.lockSession(body.sessionId);
         const slot = this.bookableSlot(s, body.slotStartAt, body.screening, now);
-        await this.checkOnePerSession(tx, s!.id, body.mobile);
-        await this.checkCapacity(tx, s!, slot);
-        const inserted = await tx
-          .insertInto('appointment_bookings')
-          .values({
-            code: await this.uniqueCode(tx),
-            session_id: s!.id,
-            site_id: s!.site_id,
-            slot_start: slot.startAt,
-            slot_end: slot.endAt,
-            screening: body.screening,
-            name: body.name,
-            mobile: body.mobile,
-            mobile_last4: body.mobile.slice(-4),
-            status: 'booked',
-            cancelled_by: null,
-            checked_in_at: null,
-            checked_in_by: null,
-            created_at: now,
-            updated_at: now,
-            purged_at: null,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return inserted as BookingRow;
+        await checkOnePerSession(tx, s!.id, body.mobile);
+        await checkCapacity(tx, s!, slot);
+        return tx.insertBooking({
+          code: await uniqueCode(tx),
+          session_id: s!.id,
+          site_id: s!.site_id,
+          slot_start: slot.startAt,
+          slot_end: slot.endAt,
+          screening: body.screening,
+          name: body.name,
+          mobile: body.mobile,
+          mobile_last4: body.mobile.slice(-4),
+          status: 'booked',
+          cancelled_by: null,
+          checked_in_at: null,
+          checked_in_by: null,
+          created_at: now,
+          updated_at: now,
+          purged_at: null,
+        });
       })
       .catch(uniqueToAlreadyBooked);
-    this.events.changed(row.site_id, [this.dateOf(row)]);
-    this.events.booked(row);
+    this.changed(row, { type: 'booking.created', bookingId: row.id });
     return row;
   }
 
@@ -87,16 +72,13 @@ export class BookingService {
   async cancel(code: string, mobile: string): Promise<BookingRow> {
     const b = await this.find(code, mobile);
     this.assertChangeable(b);
-    const row = (await this.repo.db
-      .updateTable('appointment_bookings')
-      .set({ status: 'cancelled', cancelled_by: 'resident', updated_at: this.opts.now() })
-      .where('id', '=', b.id)
-      .where('status', '=', 'booked')
-      .returningAll()
-      .executeTakeFirst()) as BookingRow | undefined;
+    const row = await this.repo.updateBooking(b.id, ['booked'], {
+      status: 'cancelled',
+      cancelled_by: 'resident',
+      updated_at: this.opts.now(),
+    });
     if (!row) throw new HubError('BOOKING_NOT_ACTIVE', 'the booking changed meanwhile');
-    this.events.changed(row.site_id, [this.dateOf(row)]);
-    this.events.cancelled(row);
+    this.changed(row, { type: 'booking.cancelled', bookingId: row.id });
     return row;
   }
 
@@ -105,43 +87,43 @@ export class BookingService {
     const before = await this.find(body.code, body.mobile);
     this.assertChangeable(before);
     const now = this.opts.now();
-    const row = await this.repo.db
-      .transaction()
-      .execute(async (tx) => {
+    const row = await this.repo
+      .transaction(async (tx) => {
         // Lock both sessions in id order, so two reschedules in opposite directions cannot deadlock.
         const ids = [...new Set([before.session_id, body.sessionId])].sort((a, b) => a - b);
         const locked = new Map<number, SessionRow | undefined>();
-        for (const id of ids) locked.set(id, await this.repo.lockSession(id, tx));
-        const current = await this.repo.booking(before.id, tx);
+        for (const id of ids) locked.set(id, await tx.lockSession(id));
+        const current = await tx.booking(before.id);
         if (!current || current.session_id !== before.session_id || current.status !== 'booked') {
           throw new HubError('BOOKING_NOT_ACTIVE', 'the booking changed meanwhile');
         }
         const s = locked.get(body.sessionId);
         const screening = body.screening ?? (current.screening as Screening);
         const slot = this.bookableSlot(s, body.slotStartAt, screening, now);
-        if (s!.id !== current.session_id) await this.checkOnePerSession(tx, s!.id, body.mobile);
-        await this.checkCapacity(tx, s!, slot, current.id);
-        const updated = await tx
-          .updateTable('appointment_bookings')
-          .set({
-            session_id: s!.id,
-            site_id: s!.site_id,
-            slot_start: slot.startAt,
-            slot_end: slot.endAt,
-            screening,
-            updated_at: now,
-          })
-          .where('id', '=', current.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return updated as BookingRow;
+        if (s!.id !== current.session_id) await checkOnePerSession(tx, s!.id, body.mobile);
+        await checkCapacity(tx, s!, slot, current.id);
+        const moved = await tx.updateBooking(current.id, ['booked'], {
+          session_id: s!.id,
+          site_id: s!.site_id,
+          slot_start: slot.startAt,
+          slot_end: slot.endAt,
+          screening,
+          updated_at: now,
+        });
+        if (!moved) throw new HubError('BOOKING_NOT_ACTIVE', 'the booking changed meanwhile');
+        return moved;
       })
       .catch(uniqueToAlreadyBooked);
-    this.events.changed(before.site_id, [this.dateOf(before)]);
-    this.events.changed(row.site_id, [this.dateOf(row)]);
-    if (Number(row.slot_start) !== Number(before.slot_start) || row.session_id !== before.session_id) {
-      this.events.rescheduled(row, Number(before.slot_start));
-    }
+    const moved =
+      Number(row.slot_start) !== Number(before.slot_start) || row.session_id !== before.session_id;
+    if (before.site_id !== row.site_id) this.changed(before);
+    this.changed(
+      row,
+      moved
+        ? { type: 'booking.rescheduled', bookingId: row.id, previousSlotStart: Number(before.slot_start) }
+        : undefined,
+      [this.dateOf(before)],
+    );
     return row;
   }
 
@@ -157,16 +139,21 @@ export class BookingService {
     if (this.dateOf(b) !== localDateOf(now, this.opts.timeZone)) {
       throw new HubError('CHECK_IN_NOT_TODAY', `the booking is for ${this.dateOf(b)}`);
     }
-    const row = (await this.repo.db
-      .updateTable('appointment_bookings')
-      .set({ status: 'checked_in', checked_in_at: now, checked_in_by: user.id, updated_at: now })
-      .where('id', '=', id)
-      .where('status', 'in', ['booked', 'no_show'])
-      .returningAll()
-      .executeTakeFirst()) as BookingRow | undefined;
+    const row = await this.repo.updateBooking(id, ['booked', 'no_show'], {
+      status: 'checked_in',
+      checked_in_at: now,
+      checked_in_by: user.id,
+      updated_at: now,
+    });
     if (!row) throw new HubError('BOOKING_NOT_ACTIVE', 'the booking changed meanwhile');
-    this.events.changed(row.site_id, [this.dateOf(row)]);
+    this.changed(row);
     return row;
+  }
+
+  /** Counts at the booking's site changed; `notice` is what its resident should be told, if anything. */
+  private changed(row: BookingRow, notice?: AppointmentNotice, alsoDates: string[] = []): void {
+    const dates = [...new Set([...alsoDates, this.dateOf(row)])];
+    this.bus.emit('appointments.changed', { siteId: row.site_id, dates, ...(notice && { notice }) });
   }
 
   dateOf(b: BookingRow): string {
@@ -205,45 +192,27 @@ export class BookingService {
     }
     return slot;
   }
+}
 
-  private async checkOnePerSession(tx: Db, sessionId: number, mobile: string): Promise<void> {
-    const existing = await tx
-      .selectFrom('appointment_bookings')
-      .select('id')
-      .where('session_id', '=', sessionId)
-      .where('mobile', '=', mobile)
-      .where('status', 'in', LIVE_STATUSES)
-      .executeTakeFirst();
-    if (existing) {
-      throw new HubError('ALREADY_BOOKED', 'this number already has a booking in this session', [
-        { path: 'body.mobile', message: 'already booked in this session' },
-      ]);
-    }
+async function checkOnePerSession(tx: AppointmentRepo, sessionId: number, mobile: string): Promise<void> {
+  if (await tx.hasLiveBooking(sessionId, mobile)) {
+    throw new HubError('ALREADY_BOOKED', 'this number already has a booking in this session', [
+      { path: 'body.mobile', message: 'already booked in this session' },
+    ]);
   }
+}
 
-  private async checkCapacity(tx: Db, s: SessionRow, slot: Slot, except?: number): Promise<void> {
-    let q = tx
-      .selectFrom('appointment_bookings')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('session_id', '=', s.id)
-      .where('slot_start', '=', slot.startAt)
-      .where('status', 'in', LIVE_STATUSES);
-    if (except !== undefined) q = q.where('id', '!=', except);
-    const { n } = await q.executeTakeFirstOrThrow();
-    if (Number(n) >= s.capacity_per_slot) throw new HubError('SLOT_FULL', 'the slot is fully booked');
+async function checkCapacity(tx: AppointmentRepo, s: SessionRow, slot: Slot, except?: number): Promise<void> {
+  if ((await tx.slotBookings(s.id, slot.startAt, except)) >= s.capacity_per_slot) {
+    throw new HubError('SLOT_FULL', 'the slot is fully booked');
   }
+}
 
-  /** Collisions are ~1 in 10^12 per pair; checking first keeps a PostgreSQL transaction from aborting. */
-  private async uniqueCode(tx: Db): Promise<string> {
-    for (;;) {
-      const code = newConfirmationCode();
-      const taken = await tx
-        .selectFrom('appointment_bookings')
-        .select('id')
-        .where('code', '=', code)
-        .executeTakeFirst();
-      if (!taken) return code;
-    }
+/** Collisions are ~1 in 10^12 per pair; checking first keeps a PostgreSQL transaction from aborting. */
+async function uniqueCode(tx: AppointmentRepo): Promise<string> {
+  for (;;) {
+    const code = newConfirmationCode();
+    if (!(await tx.codeTaken(code))) return code;
   }
 }
 

@@ -1,31 +1,33 @@
 import type { AppointmentsDay } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { AppointmentSummaries } from './summary.js';
 
-export type AppointmentsEmit = (siteId: string, day: AppointmentsDay) => void;
-
 /**
- * Sends a site's appointment day (counts only, no personal data) to the live socket when its
- * bookings change. Changes are coalesced per site for `delayMs`, so a burst of bookings at one
+ * Puts a site's appointment day (counts only, no personal data) on the bus for the live socket
+ * when its bookings change. Changes are coalesced per site for `delayMs`, so a burst of bookings at one
  * hut becomes one message; only today's changes are sent, as the dashboards show today.
  */
 export class AppointmentsLive {
-  private emit: AppointmentsEmit | undefined;
+  private unsubscribe: (() => void) | undefined;
   private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly summaries: AppointmentSummaries,
+    private readonly bus: EventBus,
     private readonly onError: (err: unknown) => void,
     private readonly delayMs = 100,
   ) {}
 
-  attach(emit: AppointmentsEmit): void {
-    this.emit = emit;
+  start(): void {
+    this.unsubscribe = this.bus.on('appointments.changed', ({ siteId, dates }) =>
+      this.changed(siteId, dates),
+    );
   }
 
-  changed(siteId: string, dates: string[]): void {
-    if (!this.emit || !dates.includes(this.summaries.today())) return;
+  private changed(siteId: string, dates: string[]): void {
+    if (!this.unsubscribe || !dates.includes(this.summaries.today())) return;
     this.pending.add(siteId);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -34,11 +36,12 @@ export class AppointmentsLive {
     this.timer.unref();
   }
 
-  async close(): Promise<void> {
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.pending.clear();
-    this.emit = undefined;
     await this.flushing;
   }
 
@@ -49,7 +52,7 @@ export class AppointmentsLive {
     const days = new Map((await this.summaries.days(sites, date)).map((d) => [d.siteId, d]));
     for (const siteId of sites) {
       const day = days.get(siteId) ?? { siteId, date, sessions: [], totals: emptyTotals() };
-      this.emit?.(siteId, day);
+      if (this.unsubscribe) this.bus.emit('live.appointments', day);
     }
   }
 }

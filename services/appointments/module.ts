@@ -1,16 +1,16 @@
-import { sql } from 'kysely';
-import { isoLocal } from '../../contract/index.js';
+import { type AppointmentNotice, isoLocal } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
 import type { StateDb } from '../state/db.js';
 import type { SiteRepo } from '../state/sites.js';
 import { AuditLog } from './audit.js';
-import { type BookingEvents, BookingService } from './booking.js';
+import { BookingService } from './booking.js';
 import { AppointmentsLive } from './live.js';
 import { AppointmentRepo, type BookingRow } from './repo.js';
 import { AppointmentScheduler } from './scheduler.js';
-import { type SessionEvents, SessionService } from './sessions.js';
+import { SessionService } from './sessions.js';
 import { AppointmentSummaries } from './summary.js';
-import { type WebhookEvent, WebhookNotifier } from './webhook.js';
+import { WebhookNotifier } from './webhook.js';
 
 interface Log {
   warn(obj: object, msg: string): void;
@@ -21,27 +21,28 @@ export type Appointments = Awaited<ReturnType<typeof createAppointments>>;
 
 /**
  * Health-screening appointments, wired: sessions, bookings, summaries, audit log, webhook, live
- * feed and the scheduler. `now` is the clock of every appointment rule (tests pass their own).
+ * feed and the scheduler. Bookings and sessions tell the bus what changed; the live feed and the
+ * webhook listen. `now` is the clock of every appointment rule (tests pass their own).
  */
 export async function createAppointments(deps: {
   db: StateDb;
   sites: SiteRepo;
+  bus: EventBus;
   config: Config;
+  log: Log;
   now?: () => number;
 }) {
-  const { db, sites, config } = deps;
+  const { db, sites, config, bus, log } = deps;
   const now = deps.now ?? Date.now;
   const timeZone = config.HUB_TZ;
   const cutoffMs = config.BOOKING_CUTOFF_MIN * 60_000;
-  let log: Log = { warn: () => {}, error: () => {} };
   const onError = (err: unknown) => log.error({ err }, 'appointments');
 
-  // Erased names and numbers are overwritten in the file too, not just unlinked from the row.
-  await sql`pragma secure_delete = on`.execute(db).catch(() => {});
-
   const repo = new AppointmentRepo(db);
+  // Erased names and numbers are overwritten in the file too, not just unlinked from the row.
+  await repo.enableSecureDelete();
   const summaries = new AppointmentSummaries(repo, { timeZone, cutoffMs, now });
-  const live = new AppointmentsLive(summaries, onError);
+  const live = new AppointmentsLive(summaries, bus, onError);
   const audit = new AuditLog(db, now);
   const webhook = new WebhookNotifier({
     url: config.WEBHOOK_URL,
@@ -49,70 +50,55 @@ export async function createAppointments(deps: {
     maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
     retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
   });
+  webhook.log = log;
 
   /** Builds the notification after the change committed; never delays or fails the request. */
-  const notify = (
-    type: WebhookEvent,
-    b: BookingRow,
-    extra: { previousSlotStart?: number; reason?: string } = {},
-  ) => {
-    if (!webhook.enabled || b.name === null || b.mobile === null) return;
-    void sites
-      .get(b.site_id)
-      .then((site) => {
-        if (!site) return;
-        webhook.send(
-          type,
-          {
-            booking: {
-              code: b.code,
-              name: b.name!,
-              mobile: b.mobile!,
-              slotStart: isoLocal(Number(b.slot_start), timeZone),
-              slotEnd: isoLocal(Number(b.slot_end), timeZone),
-              ...(extra.previousSlotStart !== undefined && {
-                previousSlotStart: isoLocal(extra.previousSlotStart, timeZone),
-              }),
-            },
-            site: { id: site.id, name: site.name, address: site.address },
-            ...(extra.reason && { reason: extra.reason }),
-          },
-          isoLocal(now(), timeZone),
-        );
-      })
-      .catch(onError);
+  const notifyOne = async (notice: AppointmentNotice, b: BookingRow) => {
+    if (b.name === null || b.mobile === null) return;
+    const site = await sites.get(b.site_id);
+    if (!site) return;
+    webhook.send(
+      notice.type,
+      {
+        booking: {
+          code: b.code,
+          name: b.name,
+          mobile: b.mobile,
+          slotStart: isoLocal(Number(b.slot_start), timeZone),
+          slotEnd: isoLocal(Number(b.slot_end), timeZone),
+          ...(notice.type === 'booking.rescheduled' && {
+            previousSlotStart: isoLocal(notice.previousSlotStart, timeZone),
+          }),
+        },
+        // The notice goes out in Chinese; the webhook's address stays one string.
+        site: { id: site.id, name: site.name, address: site.address.zh },
+        ...(notice.type === 'session.cancelled' && notice.reason && { reason: notice.reason }),
+      },
+      isoLocal(now(), timeZone),
+    );
+  };
+  const notify = async (notice: AppointmentNotice) => {
+    const ids = notice.type === 'session.cancelled' ? notice.bookingIds : [notice.bookingId];
+    for (const id of ids) {
+      const b = await repo.booking(id);
+      if (b) await notifyOne(notice, b);
+    }
   };
 
-  const bookingEvents: BookingEvents = {
-    changed: (siteId, dates) => live.changed(siteId, dates),
-    booked: (b) => notify('booking.created', b),
-    cancelled: (b) => notify('booking.cancelled', b),
-    rescheduled: (b, previousSlotStart) => notify('booking.rescheduled', b, { previousSlotStart }),
-  };
-  const sessionEvents: SessionEvents = {
-    changed: (siteId, dates) => live.changed(siteId, dates),
-    cancelled: (session, bookingIds) => {
-      void (async () => {
-        for (const id of bookingIds) {
-          const b = await repo.booking(id);
-          if (b) notify('session.cancelled', b, { reason: session.cancel_reason ?? undefined });
-        }
-      })().catch(onError);
-    },
-  };
-
-  const bookings = new BookingService(repo, bookingEvents, { timeZone, cutoffMs, now });
-  const sessions = new SessionService(repo, sites, sessionEvents, { timeZone, now });
-  const scheduler = new AppointmentScheduler(db, {
+  const bookings = new BookingService(repo, bus, { timeZone, cutoffMs, now });
+  const sessions = new SessionService(repo, sites, bus, { timeZone, now });
+  const scheduler = new AppointmentScheduler(repo, {
     timeZone,
     retentionDays: config.PERSONAL_DATA_RETENTION_DAYS,
     intervalMs: config.APPOINTMENT_SWEEP_S * 1000,
     now,
-    changed: (siteId, dates) => live.changed(siteId, dates),
+    changed: (siteId, dates) => bus.emit('appointments.changed', { siteId, dates }),
     onError,
   });
 
+  let unsubscribe: () => void = () => {};
   return {
+    name: 'appointments',
     repo,
     sessions,
     bookings,
@@ -123,14 +109,17 @@ export async function createAppointments(deps: {
     scheduler,
     timeZone,
     now,
-    setLogger(l: Log) {
-      log = l;
-      webhook.log = l;
+    async start() {
+      unsubscribe = bus.on('appointments.changed', ({ notice }) => {
+        if (notice && webhook.enabled) notify(notice).catch(onError);
+      });
+      live.start();
+      await scheduler.start();
     },
-    start: () => scheduler.start(),
-    async close() {
+    async stop() {
+      unsubscribe();
       await scheduler.stop();
-      await live.close();
+      await live.stop();
       webhook.close();
     },
   };

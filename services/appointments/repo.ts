@@ -1,62 +1,45 @@
-import type { Kysely } from 'kysely';
-import type { BookingStatus, MaskedBooking, OpenedBooking, Screening } from '../../contract/index.js';
-import { localParts } from '../../contract/index.js';
-import type { StateDb } from '../state/db.js';
+import { type Kysely, sql, type Updateable } from 'kysely';
+import type { BookingStatus } from '../../contract/index.js';
 import type { Database } from '../state/tables.js';
-import { maskMobile } from './codes.js';
+import {
+  addStatus,
+  type BookingRow,
+  emptyCounts,
+  LIVE_STATUSES,
+  type SessionRow,
+  type SlotCounts,
+} from './rows.js';
 
-export type SessionRow = Database['appointment_sessions'] & { id: number; lock_version: number };
-export type BookingRow = Database['appointment_bookings'] & { id: number };
-/** The database or a transaction on it. */
-export type Db = Kysely<Database>;
+export * from './rows.js';
 
-/** Statuses that hold a place in a slot. */
-export const LIVE_STATUSES = ['booked', 'checked_in', 'no_show'] as const;
+type Db = Kysely<Database>;
+type NewSession = Omit<Database['appointment_sessions'], 'id' | 'lock_version'>;
+type NewBooking = Omit<Database['appointment_bookings'], 'id'>;
 
-export interface SlotCounts {
-  booked: number;
-  checkedIn: number;
-  noShow: number;
-  cancelled: number;
-}
-export const emptyCounts = (): SlotCounts => ({ booked: 0, checkedIn: 0, noShow: 0, cancelled: 0 });
-
-export function sessionScreenings(s: SessionRow): Screening[] {
-  return JSON.parse(s.screenings) as Screening[];
-}
-
-export function toMaskedBooking(b: BookingRow, timeZone: string): MaskedBooking {
-  const start = localParts(Number(b.slot_start), timeZone);
-  return {
-    id: b.id,
-    code: b.code,
-    sessionId: b.session_id,
-    siteId: b.site_id,
-    date: start.date,
-    start: start.time,
-    end: localParts(Number(b.slot_end), timeZone).time,
-    slotStartAt: Number(b.slot_start),
-    slotEndAt: Number(b.slot_end),
-    screening: b.screening as Screening,
-    name: b.name,
-    mobileMasked: maskMobile(b.mobile),
-    status: b.status as BookingStatus,
-    cancelledBy: b.cancelled_by as MaskedBooking['cancelledBy'],
-    checkedInAt: b.checked_in_at === null ? null : Number(b.checked_in_at),
-    createdAt: Number(b.created_at),
-  };
-}
-
-export function toOpenedBooking(b: BookingRow, timeZone: string): OpenedBooking {
-  return { ...toMaskedBooking(b, timeZone), mobile: b.mobile };
-}
-
-/** Queries shared by the session, booking, summary and scheduler modules. */
+/**
+ * Every query of the appointments module. Services never see the database: a transaction is a
+ * repo bound to it (`transaction(async (tx) => tx.lockSession(…))`), so the rules in booking.ts
+ * and sessions.ts read as rules and the SQL stays in one place for both dialects.
+ */
 export class AppointmentRepo {
-  constructor(readonly db: StateDb) {}
+  constructor(private readonly db: Db) {}
 
-  async session(id: number, db: Db = this.db): Promise<SessionRow | undefined> {
-    return (await db
+  transaction<T>(fn: (tx: AppointmentRepo) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new AppointmentRepo(trx)));
+  }
+
+  /** SQLite overwrites erased names and numbers in the file too, not just unlinks them; elsewhere a no-op. */
+  async enableSecureDelete(): Promise<void> {
+    await sql`pragma secure_delete = on`.execute(this.db).catch(() => {});
+  }
+
+  /** With secure_delete the old values stay in SQLite's WAL until a checkpoint: empty it now. */
+  async checkpointErased(): Promise<void> {
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.db).catch(() => {});
+  }
+
+  async session(id: number): Promise<SessionRow | undefined> {
+    return (await this.db
       .selectFrom('appointment_sessions')
       .selectAll()
       .where('id', '=', id)
@@ -69,8 +52,8 @@ export class AppointmentRepo {
    * takes the database write lock at once (like BEGIN IMMEDIATE). Everything that changes a
    * session's bookings does this first, so their capacity checks never interleave.
    */
-  async lockSession(id: number, db: Db): Promise<SessionRow | undefined> {
-    return (await db
+  async lockSession(id: number): Promise<SessionRow | undefined> {
+    return (await this.db
       .updateTable('appointment_sessions')
       .set((eb) => ({ lock_version: eb('lock_version', '+', 1) }))
       .where('id', '=', id)
@@ -83,10 +66,9 @@ export class AppointmentRepo {
     sites: readonly string[] | undefined,
     from: string,
     to: string,
-    db: Db = this.db,
   ): Promise<SessionRow[]> {
     if (sites && sites.length === 0) return [];
-    let q = db
+    let q = this.db
       .selectFrom('appointment_sessions')
       .selectAll()
       .where('local_date', '>=', from)
@@ -96,11 +78,65 @@ export class AppointmentRepo {
     return (await q.execute()) as SessionRow[];
   }
 
+  /** A scheduled session of the site overlapping [startAt, endAt), other than `except`. */
+  async overlappingSession(siteId: string, startAt: number, endAt: number, except?: number) {
+    let q = this.db
+      .selectFrom('appointment_sessions')
+      .select(['id', 'local_date', 'start_time', 'end_time'])
+      .where('site_id', '=', siteId)
+      .where('status', '=', 'scheduled')
+      .where('start_at', '<', endAt)
+      .where('end_at', '>', startAt);
+    if (except !== undefined) q = q.where('id', '!=', except);
+    return q.executeTakeFirst();
+  }
+
+  async insertSession(values: NewSession): Promise<SessionRow> {
+    return (await this.db
+      .insertInto('appointment_sessions')
+      .values(values)
+      .returningAll()
+      .executeTakeFirstOrThrow()) as SessionRow;
+  }
+
+  async updateSession(id: number, set: Updateable<Database['appointment_sessions']>): Promise<SessionRow> {
+    return (await this.db
+      .updateTable('appointment_sessions')
+      .set(set)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow()) as SessionRow;
+  }
+
+  /** Bookings holding a place in the session, counted per slot and screening. */
+  async liveBookingCounts(sessionId: number) {
+    const rows = await this.db
+      .selectFrom('appointment_bookings')
+      .select(['slot_start', 'screening', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('session_id', '=', sessionId)
+      .where('status', 'in', LIVE_STATUSES)
+      .groupBy(['slot_start', 'screening'])
+      .execute();
+    return rows.map((r) => ({ slotStart: Number(r.slot_start), screening: r.screening, n: Number(r.n) }));
+  }
+
+  /** Cancels the bookings still waiting for a cancelled session; returns their ids. */
+  async cancelWaitingBookings(sessionId: number, now: number): Promise<number[]> {
+    const rows = await this.db
+      .updateTable('appointment_bookings')
+      .set({ status: 'cancelled', cancelled_by: 'site', updated_at: now })
+      .where('session_id', '=', sessionId)
+      .where('status', '=', 'booked')
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   /** Bookings per session and slot start, by status. */
-  async slotCounts(sessionIds: number[], db: Db = this.db): Promise<Map<number, Map<number, SlotCounts>>> {
+  async slotCounts(sessionIds: number[]): Promise<Map<number, Map<number, SlotCounts>>> {
     const out = new Map<number, Map<number, SlotCounts>>();
     if (sessionIds.length === 0) return out;
-    const rows = await db
+    const rows = await this.db
       .selectFrom('appointment_bookings')
       .select(['session_id', 'slot_start', 'status', (eb) => eb.fn.countAll<number>().as('n')])
       .where('session_id', 'in', sessionIds)
@@ -117,8 +153,66 @@ export class AppointmentRepo {
     return out;
   }
 
-  async booking(id: number, db: Db = this.db): Promise<BookingRow | undefined> {
-    return (await db
+  /** Live bookings of one slot, leaving out `except` (a booking being moved within it). */
+  async slotBookings(sessionId: number, slotStart: number, except?: number): Promise<number> {
+    let q = this.db
+      .selectFrom('appointment_bookings')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('session_id', '=', sessionId)
+      .where('slot_start', '=', slotStart)
+      .where('status', 'in', LIVE_STATUSES);
+    if (except !== undefined) q = q.where('id', '!=', except);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  async hasLiveBooking(sessionId: number, mobile: string): Promise<boolean> {
+    const found = await this.db
+      .selectFrom('appointment_bookings')
+      .select('id')
+      .where('session_id', '=', sessionId)
+      .where('mobile', '=', mobile)
+      .where('status', 'in', LIVE_STATUSES)
+      .executeTakeFirst();
+    return found !== undefined;
+  }
+
+  async codeTaken(code: string): Promise<boolean> {
+    const found = await this.db
+      .selectFrom('appointment_bookings')
+      .select('id')
+      .where('code', '=', code)
+      .executeTakeFirst();
+    return found !== undefined;
+  }
+
+  async insertBooking(values: NewBooking): Promise<BookingRow> {
+    return (await this.db
+      .insertInto('appointment_bookings')
+      .values(values)
+      .returningAll()
+      .executeTakeFirstOrThrow()) as BookingRow;
+  }
+
+  /**
+   * Changes a booking only while its status is one of `from`: the status test and the update are
+   * one statement, so two requests racing for the same booking cannot both win.
+   */
+  async updateBooking(
+    id: number,
+    from: readonly BookingStatus[],
+    set: Updateable<Database['appointment_bookings']>,
+  ): Promise<BookingRow | undefined> {
+    return (await this.db
+      .updateTable('appointment_bookings')
+      .set(set)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .returningAll()
+      .executeTakeFirst()) as BookingRow | undefined;
+  }
+
+  async booking(id: number): Promise<BookingRow | undefined> {
+    return (await this.db
       .selectFrom('appointment_bookings')
       .selectAll()
       .where('id', '=', id)
@@ -126,8 +220,8 @@ export class AppointmentRepo {
   }
 
   /** Both must match; after the retention purge the number is gone and nothing matches. */
-  async bookingByCode(code: string, mobile: string, db: Db = this.db): Promise<BookingRow | undefined> {
-    return (await db
+  async bookingByCode(code: string, mobile: string): Promise<BookingRow | undefined> {
+    return (await this.db
       .selectFrom('appointment_bookings')
       .selectAll()
       .where('code', '=', code)
@@ -157,13 +251,29 @@ export class AppointmentRepo {
     }
     return (await query.orderBy('slot_start').limit(50).execute()) as BookingRow[];
   }
-}
 
-export function addStatus(c: SlotCounts, status: BookingStatus, n = 1): void {
-  if (status === 'cancelled') c.cancelled += n;
-  else {
-    c.booked += n;
-    if (status === 'checked_in') c.checkedIn += n;
-    if (status === 'no_show') c.noShow += n;
+  /** Bookings not checked in by the end of their slot become no-shows; returns site and slot of each. */
+  async markNoShows(now: number): Promise<{ siteId: string; slotStart: number }[]> {
+    const rows = await this.db
+      .updateTable('appointment_bookings')
+      .set({ status: 'no_show', updated_at: now })
+      .where('status', '=', 'booked')
+      .where('slot_end', '<=', now)
+      .returning(['site_id', 'slot_start'])
+      .execute();
+    return rows.map((r) => ({ siteId: r.site_id, slotStart: Number(r.slot_start) }));
+  }
+
+  /** Nulls name and number (and its last four digits) of bookings of sessions that ended before `endedBefore`. */
+  async erasePersonalData(endedBefore: number, now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('appointment_bookings')
+      .set({ name: null, mobile: null, mobile_last4: null, purged_at: now })
+      .where('purged_at', 'is', null)
+      .where('session_id', 'in', (eb) =>
+        eb.selectFrom('appointment_sessions').select('id').where('end_at', '<=', endedBefore),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 }

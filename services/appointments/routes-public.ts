@@ -56,7 +56,7 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
         status: b.status as ResidentBooking['status'],
         siteId: b.site_id,
         siteName: site?.name ?? { zh: b.site_id, en: b.site_id },
-        address: site?.address ?? '',
+        address: site?.address ?? { zh: '' },
         sessionId: b.session_id,
         date: start.date,
         start: start.time,

@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import { localDateOf } from '../../contract/index.js';
-import type { StateDb } from '../state/db.js';
+import type { AppointmentRepo } from './repo.js';
 
 const DAY_MS = 86_400_000;
 
@@ -20,7 +19,7 @@ export class AppointmentScheduler {
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly db: StateDb,
+    private readonly repo: AppointmentRepo,
     private readonly opts: {
       timeZone: string;
       retentionDays: number;
@@ -53,18 +52,12 @@ export class AppointmentScheduler {
   }
 
   async markNoShows(now: number): Promise<number> {
-    const rows = await this.db
-      .updateTable('appointment_bookings')
-      .set({ status: 'no_show', updated_at: now })
-      .where('status', '=', 'booked')
-      .where('slot_end', '<=', now)
-      .returning(['site_id', 'slot_start'])
-      .execute();
+    const rows = await this.repo.markNoShows(now);
     const bySite = new Map<string, Set<string>>();
     for (const r of rows) {
-      const dates = bySite.get(r.site_id) ?? new Set();
-      dates.add(localDateOf(Number(r.slot_start), this.opts.timeZone));
-      bySite.set(r.site_id, dates);
+      const dates = bySite.get(r.siteId) ?? new Set();
+      dates.add(localDateOf(r.slotStart, this.opts.timeZone));
+      bySite.set(r.siteId, dates);
     }
     for (const [siteId, dates] of bySite) this.opts.changed(siteId, [...dates]);
     return rows.length;
@@ -73,18 +66,10 @@ export class AppointmentScheduler {
   /** Nulls name and number (and its last four digits) of bookings whose session ended long enough ago. */
   async purgePersonalData(now: number): Promise<number> {
     const endedBefore = now - this.opts.retentionDays * DAY_MS;
-    const result = await this.db
-      .updateTable('appointment_bookings')
-      .set({ name: null, mobile: null, mobile_last4: null, purged_at: now })
-      .where('purged_at', 'is', null)
-      .where('session_id', 'in', (eb) =>
-        eb.selectFrom('appointment_sessions').select('id').where('end_at', '<=', endedBefore),
-      )
-      .executeTakeFirst();
-    const purged = Number(result.numUpdatedRows);
+    const purged = await this.repo.erasePersonalData(endedBefore, now);
     // With secure_delete on, the old values are overwritten in the database file once the WAL is
-    // checkpointed; until then the WAL still holds them. Checkpoint now and empty the WAL.
-    if (purged > 0) await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.db).catch(() => {});
+    // checkpointed; until then the WAL still holds them.
+    if (purged > 0) await this.repo.checkpointErased();
     return purged;
   }
 }

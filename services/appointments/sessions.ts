@@ -6,11 +6,13 @@ import {
   HubError,
   minutesOf,
   screeningHappensAt,
+  sessionEndMinutes,
+  withinOpeningHours,
   zonedToEpoch,
 } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { SiteRepo } from '../state/sites.js';
-import { type AppointmentRepo, type Db, LIVE_STATUSES, type SessionRow } from './repo.js';
-import { sessionEndMinutes, withinOpeningHours } from './slots.js';
+import type { AppointmentRepo, SessionRow } from './repo.js';
 
 export interface SessionTiming {
   date: string;
@@ -24,13 +26,6 @@ interface Occurrence extends SessionTiming {
   endAt: number;
 }
 
-export interface SessionEvents {
-  /** Something about a site's sessions changed (for the live feed). */
-  changed(siteId: string, dates: string[]): void;
-  /** A session was cancelled; these bookings were cancelled with it. */
-  cancelled(session: SessionRow, bookingIds: number[]): void;
-}
-
 /**
  * Screening sessions (坐诊): created singly or weekly, edited and cancelled by the site's manager or
  * an admin. A session must lie within the site's opening hours and not overlap another scheduled
@@ -40,7 +35,7 @@ export class SessionService {
   constructor(
     private readonly repo: AppointmentRepo,
     private readonly sites: SiteRepo,
-    private readonly events: SessionEvents,
+    private readonly bus: EventBus,
     private readonly opts: { timeZone: string; now: () => number },
   ) {}
 
@@ -55,40 +50,33 @@ export class SessionService {
     this.checkTiming(site, occurrences[0]!);
     const now = this.opts.now();
     const seriesId = input.repeatWeeks > 1 ? randomUUID() : null;
-    const created = await this.repo.db.transaction().execute(async (tx) => {
-      for (const o of occurrences) await this.checkOverlap(tx, siteId, o);
+    const created = await this.repo.transaction(async (tx) => {
+      for (const o of occurrences) await checkOverlap(tx, siteId, o);
       const rows: SessionRow[] = [];
       for (const o of occurrences) {
-        const row = await tx
-          .insertInto('appointment_sessions')
-          .values({
-            site_id: siteId,
-            series_id: seriesId,
-            local_date: o.date,
-            start_time: o.start,
-            end_time: o.end,
-            start_at: o.startAt,
-            end_at: o.endAt,
-            slot_minutes: o.slotMinutes,
-            capacity_per_slot: input.capacityPerSlot,
-            screenings: JSON.stringify(input.screenings),
-            doctor_name: input.doctorName,
-            status: 'scheduled',
-            cancel_reason: null,
-            created_by: user.id,
-            created_at: now,
-            updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        rows.push(row as SessionRow);
+        const row = await tx.insertSession({
+          site_id: siteId,
+          series_id: seriesId,
+          local_date: o.date,
+          start_time: o.start,
+          end_time: o.end,
+          start_at: o.startAt,
+          end_at: o.endAt,
+          slot_minutes: o.slotMinutes,
+          capacity_per_slot: input.capacityPerSlot,
+          screenings: JSON.stringify(input.screenings),
+          doctor_name: input.doctorName,
+          status: 'scheduled',
+          cancel_reason: null,
+          created_by: user.id,
+          created_at: now,
+          updated_at: now,
+        });
+        rows.push(row);
       }
       return rows;
     });
-    this.events.changed(
-      siteId,
-      created.map((s) => s.local_date),
-    );
+    this.bus.emit('appointments.changed', { siteId, dates: [...new Set(created.map((s) => s.local_date))] });
     return created;
   }
 
@@ -100,7 +88,7 @@ export class SessionService {
     // Read outside the transaction: SQLite has one connection, which the transaction holds.
     const found = await this.repo.session(id);
     const site = found && (await this.sites.get(found.site_id));
-    const { row, before } = await this.repo.db.transaction().execute(async (tx) => {
+    const { row, before } = await this.repo.transaction(async (tx) => {
       const s = await this.editable(tx, id, user);
       const timing: SessionTiming = {
         date: patch.date ?? s.local_date,
@@ -113,21 +101,14 @@ export class SessionService {
         timing.start !== s.start_time ||
         timing.end !== s.end_time ||
         timing.slotMinutes !== s.slot_minutes;
-      const live = await tx
-        .selectFrom('appointment_bookings')
-        .select(['slot_start', 'screening', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('session_id', '=', id)
-        .where('status', 'in', LIVE_STATUSES)
-        .groupBy(['slot_start', 'screening'])
-        .execute();
+      const live = await tx.liveBookingCounts(id);
       if (retimed && live.length > 0) {
         throw new HubError('SESSION_HAS_BOOKINGS', 'residents are booked: cancel the session instead', [
           { path: 'body', message: 'date and times cannot change while residents are booked' },
         ]);
       }
       const perSlot = new Map<number, number>();
-      for (const b of live)
-        perSlot.set(Number(b.slot_start), (perSlot.get(Number(b.slot_start)) ?? 0) + Number(b.n));
+      for (const b of live) perSlot.set(b.slotStart, (perSlot.get(b.slotStart) ?? 0) + b.n);
       const mostBooked = Math.max(0, ...perSlot.values());
       if (patch.capacityPerSlot !== undefined && patch.capacityPerSlot < mostBooked) {
         throw new HubError('CAPACITY_BELOW_BOOKED', `a slot already has ${mostBooked} bookings`, [
@@ -149,61 +130,60 @@ export class SessionService {
         o = this.occurrence(timing);
         if (!site) throw new HubError('SITE_NOT_FOUND', `no site ${s.site_id}`);
         this.checkTiming(site, o);
-        await this.checkOverlap(tx, s.site_id, o, id);
+        await checkOverlap(tx, s.site_id, o, id);
       }
-      const updated = await tx
-        .updateTable('appointment_sessions')
-        .set({
-          ...(o && {
-            local_date: o.date,
-            start_time: o.start,
-            end_time: o.end,
-            start_at: o.startAt,
-            end_at: o.endAt,
-            slot_minutes: o.slotMinutes,
-          }),
-          ...(patch.capacityPerSlot !== undefined && { capacity_per_slot: patch.capacityPerSlot }),
-          ...(patch.screenings && { screenings: JSON.stringify(patch.screenings) }),
-          ...(patch.doctorName !== undefined && { doctor_name: patch.doctorName }),
-          updated_at: this.opts.now(),
-        })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { row: updated as SessionRow, before: s };
+      const updated = await tx.updateSession(id, {
+        ...(o && {
+          local_date: o.date,
+          start_time: o.start,
+          end_time: o.end,
+          start_at: o.startAt,
+          end_at: o.endAt,
+          slot_minutes: o.slotMinutes,
+        }),
+        ...(patch.capacityPerSlot !== undefined && { capacity_per_slot: patch.capacityPerSlot }),
+        ...(patch.screenings && { screenings: JSON.stringify(patch.screenings) }),
+        ...(patch.doctorName !== undefined && { doctor_name: patch.doctorName }),
+        updated_at: this.opts.now(),
+      });
+      return { row: updated, before: s };
     });
-    this.events.changed(row.site_id, [...new Set([before.local_date, row.local_date])]);
+    this.bus.emit('appointments.changed', {
+      siteId: row.site_id,
+      dates: [...new Set([before.local_date, row.local_date])],
+    });
     return row;
   }
 
   /** Cancels the session and every booking still waiting for it; those residents are notified. */
   async cancel(id: number, user: User, reason?: string): Promise<SessionRow> {
-    const { row, bookingIds } = await this.repo.db.transaction().execute(async (tx) => {
+    const { row, bookingIds } = await this.repo.transaction(async (tx) => {
       await this.editable(tx, id, user);
       const now = this.opts.now();
-      const cancelled = await tx
-        .updateTable('appointment_bookings')
-        .set({ status: 'cancelled', cancelled_by: 'site', updated_at: now })
-        .where('session_id', '=', id)
-        .where('status', '=', 'booked')
-        .returning('id')
-        .execute();
-      const updated = await tx
-        .updateTable('appointment_sessions')
-        .set({ status: 'cancelled', cancel_reason: reason ?? null, updated_at: now })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { row: updated as SessionRow, bookingIds: cancelled.map((b) => b.id) };
+      const bookingIds = await tx.cancelWaitingBookings(id, now);
+      const updated = await tx.updateSession(id, {
+        status: 'cancelled',
+        cancel_reason: reason ?? null,
+        updated_at: now,
+      });
+      return { row: updated, bookingIds };
     });
-    this.events.changed(row.site_id, [row.local_date]);
-    this.events.cancelled(row, bookingIds);
+    this.bus.emit('appointments.changed', {
+      siteId: row.site_id,
+      dates: [row.local_date],
+      notice: {
+        type: 'session.cancelled',
+        sessionId: row.id,
+        bookingIds,
+        ...(row.cancel_reason && { reason: row.cancel_reason }),
+      },
+    });
     return row;
   }
 
   /** The session, locked, if this user may change it and it is still to come. */
-  private async editable(tx: Db, id: number, user: User): Promise<SessionRow> {
-    const s = await this.repo.lockSession(id, tx);
+  private async editable(tx: AppointmentRepo, id: number, user: User): Promise<SessionRow> {
+    const s = await tx.lockSession(id);
     if (!s || (user.role === 'manager' && !user.siteIds.includes(s.site_id))) {
       throw new HubError('SESSION_NOT_FOUND', `no session ${id}`);
     }
@@ -247,32 +227,29 @@ export class SessionService {
       ]);
     }
   }
+}
 
-  /**
-   * SQLite: the hub's one connection runs this transaction alone, so check-then-insert is atomic.
-   * PostgreSQL (when the hub scales out) needs the same guarantee from the database: an exclusion
-   * constraint `EXCLUDE USING gist (site_id WITH =, int8range(start_at, end_at) WITH &&) WHERE
-   * (status = 'scheduled')`, which this check then merely explains in a friendlier way.
-   */
-  private async checkOverlap(tx: Db, siteId: string, o: Occurrence, except?: number): Promise<void> {
-    let q = tx
-      .selectFrom('appointment_sessions')
-      .select(['id', 'local_date', 'start_time', 'end_time'])
-      .where('site_id', '=', siteId)
-      .where('status', '=', 'scheduled')
-      .where('start_at', '<', o.endAt)
-      .where('end_at', '>', o.startAt);
-    if (except !== undefined) q = q.where('id', '!=', except);
-    const clash = await q.executeTakeFirst();
-    if (clash) {
-      const fields: FieldError[] = [
-        {
-          path: 'body.start',
-          message: `overlaps session ${clash.id} on ${clash.local_date} ${clash.start_time}–${clash.end_time}`,
-        },
-      ];
-      throw new HubError('SESSION_OVERLAP', `overlaps another session at ${siteId} on ${o.date}`, fields);
-    }
+/**
+ * SQLite: the hub's one connection runs this transaction alone, so check-then-insert is atomic.
+ * PostgreSQL (when the hub scales out) needs the same guarantee from the database: an exclusion
+ * constraint `EXCLUDE USING gist (site_id WITH =, int8range(start_at, end_at) WITH &&) WHERE
+ * (status = 'scheduled')`, which this check then merely explains in a friendlier way.
+ */
+async function checkOverlap(
+  tx: AppointmentRepo,
+  siteId: string,
+  o: Occurrence,
+  except?: number,
+): Promise<void> {
+  const clash = await tx.overlappingSession(siteId, o.startAt, o.endAt, except);
+  if (clash) {
+    const fields: FieldError[] = [
+      {
+        path: 'body.start',
+        message: `overlaps session ${clash.id} on ${clash.local_date} ${clash.start_time}–${clash.end_time}`,
+      },
+    ];
+    throw new HubError('SESSION_OVERLAP', `overlaps another session at ${siteId} on ${o.date}`, fields);
   }
 }
 

@@ -1,38 +1,3 @@
-import type { Site } from '../../contract/index.js';
-import { minutesOf } from '../../contract/index.js';
-
-const DAY_MIN = 24 * 60;
-
-/**
- * Whether a session from `start` to `end` (HH:MM; an end not after the start means the next day)
- * lies within a site's opening hours. `open === close` is open all day; `close < open` is open past
- * midnight, so the hut's day runs from `open` to `close` the next morning, and the small hours of
- * a date belong to the previous evening's opening.
- */
-export function withinOpeningHours(hours: Site['openingHours'], start: string, end: string): boolean {
-  const { open, close } = hours;
-  if (open === close) return true;
-  const s = minutesOf(start);
-  const e = sessionEndMinutes(start, end);
-  const o = minutesOf(open);
-  const c = minutesOf(close);
-  const windows: Array<[number, number]> =
-    o < c
-      ? [[o, c]]
-      : [
-          [o - DAY_MIN, c], // opened the evening before, still open this morning
-          [o, c + DAY_MIN], // opens this evening, closes tomorrow morning
-        ];
-  return windows.some(([wo, wc]) => s >= wo && e <= wc);
-}
-
-/** End in minutes from the session date's midnight: past 24:00 when the session crosses midnight. */
-export function sessionEndMinutes(start: string, end: string): number {
-  const s = minutesOf(start);
-  const e = minutesOf(end);
-  return e > s ? e : e + DAY_MIN;
-}
-
 export interface Slot {
   index: number;
   startAt: number;

@@ -1,4 +1,5 @@
-import type { TelemetryBatch, TelemetryStore } from '../telemetry/store.js';
+import type { TelemetryBatch } from '../../contract/index.js';
+import type { TelemetryStore } from '../telemetry/store.js';
 
 interface Waiter {
   resolve(): void;
@@ -41,11 +42,23 @@ export class GroupCommit {
   /** Set while the store is refusing writes; cleared by the first write that succeeds. */
   failure: StoreFailure | null = null;
 
+  private readonly maxPendingRows: number;
+  private readonly onStored: (fresh: TelemetryBatch) => void;
+  private readonly onFailureChange: (failure: StoreFailure | null) => void;
+
   constructor(
     private readonly store: TelemetryStore,
-    private readonly maxPendingRows = 200_000,
-    private readonly onFailureChange: (failure: StoreFailure | null) => void = () => {},
-  ) {}
+    opts: {
+      maxPendingRows?: number;
+      /** Called after each commit with the rows that were new, before their callers hear of it. */
+      onStored?: (fresh: TelemetryBatch) => void;
+      onFailureChange?: (failure: StoreFailure | null) => void;
+    } = {},
+  ) {
+    this.maxPendingRows = opts.maxPendingRows ?? 200_000;
+    this.onStored = opts.onStored ?? (() => {});
+    this.onFailureChange = opts.onFailureChange ?? (() => {});
+  }
 
   get pendingRows(): number {
     return this.pending.readings.length + this.pending.events.length;
@@ -101,8 +114,9 @@ export class GroupCommit {
     this.waiters = [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.store.write(batch);
+        const { fresh } = await this.store.write(batch);
         if (this.failure) this.setFailure(null);
+        this.onStored(fresh);
         for (const w of waiters) w.resolve();
         return;
       } catch (err) {

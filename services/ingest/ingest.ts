@@ -1,9 +1,7 @@
 import type { PublishPacket } from 'aedes';
-import type { DeviceEvent, Reading } from '../../contract/index.js';
-import type { LiveState } from '../live/live-state.js';
+import type { DeviceEvent, EventRow, IngestErrorCode, Reading, ReadingRow } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { DeviceRecord } from '../state/devices.js';
-import type { IngestErrorLog } from '../state/ingest-errors.js';
-import type { EventRow, ReadingRow } from '../telemetry/store.js';
 import { ClosedError, type GroupCommit } from './group-commit.js';
 import type { DeviceRateLimit } from './rate-limit.js';
 import { checkPayload, type Limits } from './validate.js';
@@ -17,7 +15,8 @@ export interface IngestStats {
 }
 
 /**
- * The data path after the broker's ACL: check → store (group commit) → live state. A payload that
+ * The data path after the broker's ACL: check → store (group commit), which tells the bus what was
+ * new once it is committed; status reports go straight to the bus, as they are not stored. A payload that
  * breaks the contract is acknowledged and dropped, never stored: MQTT 3.1.1 has no negative ack,
  * and refusing it by disconnecting would make the device resend the same bad message forever,
  * stalling its good data behind it. A store failure is the opposite case: the publish is not
@@ -28,8 +27,7 @@ export class Ingest {
 
   constructor(
     private readonly commit: GroupCommit,
-    private readonly live: LiveState,
-    private readonly errors: IngestErrorLog,
+    private readonly bus: EventBus,
     private readonly limits: Limits,
     private readonly rateLimit: DeviceRateLimit,
   ) {}
@@ -49,7 +47,7 @@ export class Ingest {
         } as const);
     if (!checked.ok) {
       this.stats.refused += 1;
-      this.errors.record(device.id, checked.code, checked.message);
+      this.refuse(device, checked.code, checked.message);
       packet.retain = false;
       return;
     }
@@ -57,22 +55,35 @@ export class Ingest {
       if (checked.channel === 'telemetry') {
         await this.commit.submit({ readings: toRows(device, checked.readings), events: [] });
         this.stats.readings += checked.readings.length;
-        this.live.applyReadings(device, checked.readings);
       } else if (checked.channel === 'event') {
         await this.commit.submit({ readings: [], events: checked.events.map((e) => toEventRow(device, e)) });
         this.stats.events += checked.events.length;
-        this.live.applyEvents(device, checked.events);
       } else {
-        this.live.applyStatus(device, checked.status);
+        this.bus.emit('status.reported', {
+          siteId: device.siteId,
+          deviceId: device.id,
+          kind: device.kind,
+          status: checked.status,
+        });
       }
     } catch (err) {
       // Shutting down is not the store's fault; the device simply sends again to the next hub.
       if (!(err instanceof ClosedError)) {
         this.stats.storeFailures += 1;
-        this.errors.record(device.id, 'STORE_FAILED', (err as Error).message);
+        this.refuse(device, 'STORE_FAILED', (err as Error).message);
       }
       throw err;
     }
+  }
+
+  /** Takes no more publishes and resolves once everything taken is written (or refused). */
+  async stop(): Promise<void> {
+    this.commit.close();
+    await this.commit.drain();
+  }
+
+  private refuse(device: DeviceRecord, code: IngestErrorCode, message: string): void {
+    this.bus.emit('device.refused', { siteId: device.siteId, deviceId: device.id, code, message });
   }
 }
 

@@ -1,14 +1,14 @@
 import type {
-  DeviceEvent,
+  BusEvents,
+  EventRow,
   HubStatus,
   LiveDevice,
-  LiveEvent,
-  Reading,
+  ReadingRow,
   Site,
   SiteLive,
-  Status,
 } from '../../contract/index.js';
 import { type DeviceExtras, healthOf, isOpenAt, siteIssues } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { DeviceRecord, DeviceRepo } from '../state/devices.js';
 import type { LatestValue } from '../telemetry/store.js';
 
@@ -23,66 +23,76 @@ interface DeviceLiveState extends DeviceExtras {
   rssi: number | null;
 }
 
+/** Stored as 0/1 like every reading value; shown as the booleans the contract has. */
 const BOOLEAN_METRICS = new Set(['on', 'open']);
 
-export interface LiveListener {
-  sites(changed: SiteLive[]): void;
-  event(e: LiveEvent): void;
-  hub(status: HubStatus): void;
+export interface LiveStateOptions {
+  timeZone: string;
+  staleAfterMs: number;
+  /** 25 ms keeps publish→dashboard well under 50 ms; the cost is bounded by sites changed, not readings. */
+  flushMs?: number;
+  /** Opening hours and staleness change with the clock alone. */
+  recheckMs?: number;
 }
 
 /**
- * What every site looks like now, kept in memory and fed by ingest and the broker's connection
- * events. Changes are coalesced and handed to listeners every few tens of milliseconds, so a
- * burst of readings from one hut becomes one update to the dashboards, not hundreds.
+ * What every site looks like now, kept in memory. It follows the bus: stored readings and events
+ * (only new ones, after their commit, so the dashboard never shows what the store refused as a
+ * duplicate), status reports, connects, device and site changes. Changes are coalesced and put
+ * back on the bus as `live.sites` every few tens of milliseconds, so a burst of readings from one
+ * hut becomes one update to the dashboards, not hundreds.
  */
 export class LiveState {
   private readonly sites = new Map<string, Site>();
   private readonly state = new Map<string, DeviceLiveState>();
   private readonly dirty = new Set<string>();
-  private readonly listeners = new Set<LiveListener>();
   private readonly lastHealth = new Map<string, string>();
-  private readonly timers: NodeJS.Timeout[];
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: () => void = () => {};
   private hub: HubStatus = { telemetryStore: 'ok', since: null, message: null };
   readonly stats = { slowClientsDropped: 0 };
 
   constructor(
     private readonly devices: DeviceRepo,
-    private readonly opts: { timeZone: string; staleAfterMs: number; flushMs?: number },
-  ) {
+    private readonly bus: EventBus,
+    private readonly opts: LiveStateOptions,
+  ) {}
+
+  /** Seeds sites and the newest stored values, then follows the bus. */
+  async start(seed: { sites: Site[]; latest: LatestValue[] }): Promise<void> {
+    for (const site of seed.sites) this.setSite(site);
+    this.seed(seed.latest);
+    this.unsubscribe = this.bus.onMany({
+      'readings.stored': ({ readings }) => this.applyReadings(readings),
+      'events.stored': ({ events }) => this.applyEvents(events),
+      'status.reported': (r) => this.applyStatus(r),
+      'device.connected': ({ deviceId }) => this.setOnline(deviceId, true),
+      'device.disconnected': ({ deviceId }) => this.setOnline(deviceId, false),
+      'device.changed': ({ device }) => this.dirty.add(device.siteId),
+      'site.changed': ({ site }) => this.setSite(site),
+      'store.health': (status) => {
+        this.hub = status;
+      },
+    });
     this.timers = [
-      // 25 ms keeps publish→dashboard well under 50 ms; the cost is bounded by how many sites
-      // change in 25 ms, not by how many readings arrive.
-      setInterval(() => this.flush(), opts.flushMs ?? 25),
-      // Opening hours and staleness change with the clock alone.
-      setInterval(() => this.recheckAll(), 15_000),
+      setInterval(() => this.flush(), this.opts.flushMs ?? 25),
+      setInterval(() => this.recheckAll(), this.opts.recheckMs ?? 15_000),
     ];
     for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.unsubscribe();
   }
 
   get staleAfterMs(): number {
     return this.opts.staleAfterMs;
   }
 
-  subscribe(listener: LiveListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   get hubStatus(): HubStatus {
     return this.hub;
-  }
-
-  setStoreFailure(failure: { since: number; message: string } | null): void {
-    this.hub = failure
-      ? { telemetryStore: 'failing', since: failure.since, message: failure.message }
-      : { telemetryStore: 'ok', since: null, message: null };
-    for (const l of this.listeners) l.hub(this.hub);
-  }
-
-  setSite(site: Site): void {
-    this.sites.set(site.id, site);
-    this.dirty.add(site.id);
   }
 
   listSites(only?: readonly string[]): Site[] {
@@ -90,86 +100,25 @@ export class LiveState {
     return only ? all.filter((s) => only.includes(s.id)) : all;
   }
 
-  /** Seeds values from the telemetry store at start-up. */
-  seed(latest: LatestValue[]): void {
-    for (const v of latest) {
-      const device = this.devices.get(v.deviceId);
-      if (!device) continue;
-      this.setValue(
-        this.of(device.id),
-        v.metric,
-        BOOLEAN_METRICS.has(v.metric) ? v.value === 1 : v.value,
-        v.ts,
-      );
-      const s = this.of(device.id);
-      s.lastSeen = Math.max(s.lastSeen ?? 0, v.ts);
-    }
-  }
-
-  deviceChanged(device: DeviceRecord): void {
-    this.touch(device, false);
-  }
-
-  setOnline(device: DeviceRecord, online: boolean): void {
-    this.of(device.id).online = online;
-    this.touch(device);
-  }
-
-  applyReadings(device: DeviceRecord, readings: Reading[]): void {
-    const s = this.of(device.id);
-    for (const r of readings) {
-      for (const [metric, v] of Object.entries(r.values)) {
-        if (v !== undefined) this.setValue(s, metric, v, r.ts);
-      }
-    }
-    this.touch(device);
-  }
-
-  applyEvents(device: DeviceRecord, events: DeviceEvent[]): void {
-    const s = this.of(device.id);
-    for (const e of events) {
-      if (e.type === 'fault') s.fault = { code: e.code ?? 'unknown', message: e.message ?? '', ts: e.ts };
-      if (e.type === 'fault_cleared') s.fault = null;
-      if (e.type === 'door_opened') this.setValue(s, 'open', true, e.ts);
-      if (e.type === 'door_closed') this.setValue(s, 'open', false, e.ts);
-      for (const l of this.listeners) {
-        l.event({
-          siteId: device.siteId,
-          deviceId: device.id,
-          kind: device.kind,
-          type: e.type,
-          ts: e.ts,
-          code: e.code,
-          message: e.message,
-        });
-      }
-    }
-    this.touch(device);
-  }
-
-  applyStatus(device: DeviceRecord, status: Status): void {
-    const s = this.of(device.id);
-    if (status.fw !== undefined) s.fw = status.fw;
-    if (status.rssi !== undefined) s.rssi = status.rssi;
-    this.touch(device);
-  }
-
   siteLive(siteId: string, now = Date.now()): SiteLive | undefined {
     const site = this.sites.get(siteId);
     if (!site) return undefined;
     const devices = this.devices.list([siteId]).map((d) => this.liveDevice(d));
-    const open = isOpenAt(site, now, this.opts.timeZone);
+    const open = isOpenAt(site.openingHours, now, this.opts.timeZone);
     const issues = siteIssues(devices, this.state, open, now);
     const lastSeen = devices.map((d) => d.lastSeen ?? 0);
     const lastUpdate = Math.max(0, ...lastSeen) || null;
-    const pick = (kind: LiveDevice['kind'], metric: string) =>
-      devices.find((d) => d.kind === kind && d.values[metric] !== undefined)?.values[metric];
-    const occupancy = pick('occupancy_counter', 'occupancy');
-    const door = pick('door_sensor', 'open');
+    // A hut with a counter at each door: the people inside are the sum of what the counters see.
+    const counts = devices
+      .filter((d) => d.enabled && d.kind === 'occupancy_counter')
+      .map((d) => d.values.occupancy)
+      .filter((v): v is number => typeof v === 'number');
+    const door = devices.find((d) => d.kind === 'door_sensor' && d.values.open !== undefined)?.values.open;
     return {
       siteId,
       open,
-      occupancy: typeof occupancy === 'number' ? occupancy : null,
+      occupancy: counts.length > 0 ? counts.reduce((a, b) => a + b, 0) : null,
+      occupancyCounters: counts.length,
       seats: site.seats,
       doorOpen: typeof door === 'boolean' ? door : null,
       devicesOnline: devices.filter((d) => d.enabled && d.online).length,
@@ -185,9 +134,59 @@ export class LiveState {
     return this.listSites(only).flatMap((s) => this.siteLive(s.id) ?? []);
   }
 
-  close(): void {
-    for (const t of this.timers) clearInterval(t);
-    this.listeners.clear();
+  private setSite(site: Site): void {
+    this.sites.set(site.id, site);
+    this.dirty.add(site.id);
+  }
+
+  private seed(latest: LatestValue[]): void {
+    for (const v of latest) {
+      if (!this.devices.get(v.deviceId)) continue;
+      const s = this.of(v.deviceId);
+      this.setValue(s, v.metric, BOOLEAN_METRICS.has(v.metric) ? v.value === 1 : v.value, v.ts);
+      s.lastSeen = Math.max(s.lastSeen ?? 0, v.ts);
+    }
+  }
+
+  private setOnline(deviceId: string, online: boolean): void {
+    const device = this.devices.get(deviceId);
+    if (!device) return;
+    this.of(deviceId).online = online;
+    this.touch(device);
+  }
+
+  private applyReadings(readings: ReadingRow[]): void {
+    for (const r of readings) {
+      const device = this.devices.get(r.deviceId);
+      if (!device) continue;
+      const s = this.of(r.deviceId);
+      for (const [metric, v] of Object.entries(r.values)) {
+        this.setValue(s, metric, BOOLEAN_METRICS.has(metric) ? v === 1 : v, r.ts);
+      }
+      this.touch(device);
+    }
+  }
+
+  private applyEvents(events: EventRow[]): void {
+    for (const e of events) {
+      const device = this.devices.get(e.deviceId);
+      if (!device) continue;
+      const s = this.of(e.deviceId);
+      if (e.type === 'fault') s.fault = { code: e.code ?? 'unknown', message: e.message ?? '', ts: e.ts };
+      if (e.type === 'fault_cleared') s.fault = null;
+      if (e.type === 'door_opened') this.setValue(s, 'open', true, e.ts);
+      if (e.type === 'door_closed') this.setValue(s, 'open', false, e.ts);
+      this.touch(device);
+    }
+  }
+
+  private applyStatus({ deviceId, status }: BusEvents['status.reported']): void {
+    const device = this.devices.get(deviceId);
+    if (!device) return;
+    const s = this.of(deviceId);
+    if (status.fw !== undefined) s.fw = status.fw;
+    if (status.rssi !== undefined) s.rssi = status.rssi;
+    this.touch(device);
   }
 
   private liveDevice(d: DeviceRecord): LiveDevice {
@@ -232,8 +231,8 @@ export class LiveState {
     return s;
   }
 
-  private touch(device: DeviceRecord, seen = true): void {
-    if (seen) this.of(device.id).lastSeen = Date.now();
+  private touch(device: DeviceRecord): void {
+    this.of(device.id).lastSeen = Date.now();
     this.dirty.add(device.siteId);
   }
 
@@ -252,6 +251,6 @@ export class LiveState {
   private emit(lives: SiteLive[]): void {
     if (lives.length === 0) return;
     for (const l of lives) this.lastHealth.set(l.siteId, `${l.health}|${l.open}`);
-    for (const listener of this.listeners) listener.sites(lives);
+    this.bus.emit('live.sites', { sites: lives });
   }
 }

@@ -1,8 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, User } from '../../contract/index.js';
+import type { ClientToServerEvents, ServerToClientEvents, User, UserChange } from '../../contract/index.js';
 import { sessionToken, visibleSites } from '../auth/session.js';
-import type { UserChange, UserRepo } from '../state/users.js';
+import type { EventBus } from '../bus/event-bus.js';
+import type { UserRepo } from '../state/users.js';
 import type { LiveState } from './live-state.js';
 import { dropSlowClients } from './slow-clients.js';
 
@@ -33,6 +34,7 @@ export function attachLiveSocket(
   server: HttpServer,
   live: LiveState,
   users: UserRepo,
+  bus: EventBus,
   slowClient = { maxQueuedPackets: 500, maxBufferedBytes: 4 * 1024 * 1024, everyMs: 1000 },
 ) {
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(
@@ -107,18 +109,27 @@ export function attachLiveSocket(
         break;
     }
   };
-  const unwatchUsers = users.onChange(onUserChange);
-
-  const unsubscribe = live.subscribe({
-    sites(changed) {
-      for (const l of changed) io.to([ALL, siteRoom(l.siteId)]).emit('site', l);
+  const unsubscribe = bus.onMany({
+    'user.changed': onUserChange,
+    'live.sites': ({ sites }) => {
+      for (const l of sites) io.to([ALL, siteRoom(l.siteId)]).emit('site', l);
     },
-    event(e) {
-      io.to([ALL, siteRoom(e.siteId)]).emit('deviceEvent', e);
+    'events.stored': ({ events }) => {
+      for (const e of events) {
+        io.to([ALL, siteRoom(e.siteId)]).emit('deviceEvent', {
+          siteId: e.siteId,
+          deviceId: e.deviceId,
+          kind: e.kind,
+          type: e.type,
+          ts: e.ts,
+          ...(e.code !== null && { code: e.code }),
+          ...(e.message !== null && { message: e.message }),
+        });
+      }
     },
-    hub(status) {
-      io.emit('hub', status);
-    },
+    'store.health': (status) => io.emit('hub', status),
+    // Counts only, so it goes to the site's room and to `all` alike.
+    'live.appointments': (day) => io.to([ALL, siteRoom(day.siteId)]).emit('appointments', day),
   });
 
   const stopDroppingSlowClients = dropSlowClients(io as unknown as Server, slowClient, () => {
@@ -130,7 +141,6 @@ export function attachLiveSocket(
     async close() {
       stopDroppingSlowClients();
       unsubscribe();
-      unwatchUsers();
       io.disconnectSockets(true);
       // io.close() would also close the HTTP server, which the hub closes itself.
       io.engine.close();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { migrations } from './migrations.js';
 import type { Database } from './tables.js';
 
@@ -32,4 +32,12 @@ export async function migrate(db: StateDb): Promise<void> {
   if (error || failed) {
     throw new Error(`state migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
+}
+
+/** The state store's readiness: it answers a query. */
+export async function stateDbReady(db: StateDb): Promise<boolean> {
+  return sql`select 1`.execute(db).then(
+    () => true,
+    () => false,
+  );
 }

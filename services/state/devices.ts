@@ -1,7 +1,9 @@
-import type { Device, DeviceInput, DeviceKind } from '../../contract/index.js';
-import { HubError } from '../../contract/index.js';
-import { DEVICE_COST, hashSecret, randomToken } from '../auth/passwords.js';
+import type { Device, DeviceChangeType, DeviceInput, DeviceKind } from '../../contract/index.js';
+import { HubError, toLocalText } from '../../contract/index.js';
+import { DEVICE_COST, hashSecret, randomToken, verifySecret } from '../auth/passwords.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { StateDb } from './db.js';
+import { fromColumns } from './sites.js';
 import type { Database } from './tables.js';
 
 type DeviceRow = Database['devices'];
@@ -12,7 +14,7 @@ function toRecord(r: DeviceRow): DeviceRecord {
     id: r.id,
     siteId: r.site_id,
     kind: r.kind as DeviceKind,
-    name: r.name,
+    name: fromColumns(r.name, r.name_en),
     enabled: r.enabled === 1,
     createdAt: Number(r.created_at),
     secretHash: r.secret_hash,
@@ -32,7 +34,10 @@ export class DeviceRepo {
   /** Device ids per site: live state asks for a site's devices many times a second. */
   private readonly idsBySite = new Map<string, Set<string>>();
 
-  constructor(private readonly db: StateDb) {}
+  constructor(
+    private readonly db: StateDb,
+    private readonly bus: EventBus,
+  ) {}
 
   async load(): Promise<void> {
     const rows = await this.db.selectFrom('devices').selectAll().execute();
@@ -43,6 +48,11 @@ export class DeviceRepo {
 
   get(id: string): DeviceRecord | undefined {
     return this.byId.get(id);
+  }
+
+  /** The broker's check at CONNECT (this repo is the broker's DeviceDirectory). */
+  verifySecret(secret: string, device: DeviceRecord): Promise<boolean> {
+    return verifySecret(secret, device.secretHash);
   }
 
   list(siteIds?: readonly string[]): DeviceRecord[] {
@@ -60,11 +70,13 @@ export class DeviceRepo {
       ]);
     }
     const secret = randomToken();
+    const name = toLocalText(input.name);
     const row: DeviceRow = {
       id: input.id,
       site_id: siteId,
       kind: input.kind,
-      name: input.name,
+      name: name.zh,
+      name_en: name.en ?? null,
       enabled: 1,
       secret_hash: await hashSecret(secret, DEVICE_COST),
       created_at: Date.now(),
@@ -79,6 +91,7 @@ export class DeviceRepo {
     }
     const device = toRecord(row);
     this.put(device);
+    this.changed('provisioned', device);
     return { device, secret };
   }
 
@@ -91,6 +104,7 @@ export class DeviceRepo {
       .execute();
     const device = { ...this.require(id), enabled };
     this.byId.set(id, device);
+    this.changed(enabled ? 'enabled' : 'disabled', device);
     return device;
   }
 
@@ -101,7 +115,13 @@ export class DeviceRepo {
     await this.db.updateTable('devices').set({ secret_hash: secretHash }).where('id', '=', id).execute();
     const device = { ...this.require(id), secretHash };
     this.byId.set(id, device);
+    this.changed('secret-rotated', device);
     return { device, secret };
+  }
+
+  /** After the write: the broker drops a disabled or re-keyed device's connection, live state redraws. */
+  private changed(change: DeviceChangeType, device: DeviceRecord): void {
+    this.bus.emit('device.changed', { change, device: publicDevice(device) });
   }
 
   private put(device: DeviceRecord): void {

@@ -1,4 +1,5 @@
 import type { IngestErrorCode, IngestErrorCount } from '../../contract/index.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { StateDb } from './db.js';
 
 /**
@@ -6,16 +7,29 @@ import type { StateDb } from './db.js';
  * spraying garbage costs one upsert a second, not one per message.
  */
 export class IngestErrorLog {
+  readonly name = 'refusal counts';
   private pending = new Map<string, IngestErrorCount>();
-  private timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: () => void = () => {};
 
   constructor(
     private readonly db: StateDb,
-    flushMs = 1000,
-  ) {
+    private readonly bus: EventBus,
+    private readonly flushMs = 1000,
+  ) {}
+
+  /** Counts every refusal the bus reports, from the broker and from ingest alike. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.bus.on('device.refused', (r) => this.record(r.deviceId, r.code, r.message));
     // A failed flush (disk full) puts its counts back and tries again on the next tick.
-    this.timer = setInterval(() => this.flush().catch(() => {}), flushMs);
+    this.timer = setInterval(() => this.flush().catch(() => {}), this.flushMs);
     this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    clearInterval(this.timer);
+    await this.flush().catch(() => {});
   }
 
   record(deviceId: string, code: IngestErrorCode, message: string): void {
@@ -87,10 +101,5 @@ export class IngestErrorLog {
       lastMessage: r.last_message,
       lastAt: Number(r.last_at),
     }));
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush().catch(() => {});
   }
 }

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Role, User } from '../../contract/index.js';
+import type { Role, User, UserChange } from '../../contract/index.js';
 import { HubError } from '../../contract/index.js';
 import { hashSecret, randomToken, USER_COST, verifySecret } from '../auth/passwords.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { StateDb } from './db.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 /** The id a session is known by everywhere but in its cookie. */
 export const sessionId = sha256;
-
-/**
- * What changed about who may see what. The live socket listens, so an open dashboard follows a
- * new role or site assignment at once and a deleted user or closed session loses its live feed.
- */
-export type UserChange =
-  | { type: 'updated'; user: User }
-  | { type: 'deleted'; userId: number }
-  | { type: 'sessions-closed'; userId: number; except?: string }
-  | { type: 'session-closed'; sessionId: string };
 
 export interface Session {
   id: string;
@@ -27,20 +18,18 @@ export interface Session {
 
 /** Users, their site assignments (for managers) and login sessions. */
 export class UserRepo {
-  private readonly listeners = new Set<(change: UserChange) => void>();
-
   constructor(
     private readonly db: StateDb,
     private readonly sessionTtlMs: number,
+    private readonly bus: EventBus,
   ) {}
 
-  onChange(listener: (change: UserChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
+  /**
+   * Who may see what changed: the live socket listens, so an open dashboard follows a new role or
+   * site assignment at once and a deleted user or closed session loses its live feed.
+   */
   private emit(change: UserChange): void {
-    for (const l of this.listeners) l(change);
+    this.bus.emit('user.changed', change);
   }
 
   async count(): Promise<number> {

@@ -1,6 +1,6 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, VARCHAR } from '@duckdb/node-api';
+import type { EventRow, ReadingRow } from '../../contract/index.js';
 import { metricColumn } from './duckdb-schema.js';
-import type { EventRow, ReadingRow } from './store.js';
 
 type SqlType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
 

@@ -10,19 +10,12 @@ import {
   listValue,
   VARCHAR,
 } from '@duckdb/node-api';
-import type { RangePoint } from '../../contract/index.js';
+import type { EventRow, RangePoint, ReadingRow } from '../../contract/index.js';
 import { metricNames } from '../../contract/index.js';
 import { bulkInsert, eventColumns, readingColumns } from './duckdb-bulk-insert.js';
 import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
 import { SeqIndex } from './seq-index.js';
-import {
-  bucketGrid,
-  type EventRow,
-  type LatestValue,
-  type RangeSpec,
-  type ReadingRow,
-  type TelemetryStore,
-} from './store.js';
+import { bucketGrid, type LatestValue, type RangeSpec, type TelemetryStore } from './store.js';
 
 // 'last' breaks ties on ts by seq so that two readings in the same millisecond give a stable answer.
 const AGG_SQL: Record<RangeSpec['agg'], (col: string) => string> = {
@@ -116,6 +109,20 @@ export async function openDuckDbStore(
       return known === undefined ? !inTable.has(`${r.deviceId}\0${r.seq}`) : !known;
     });
   };
+  /** Events not stored yet: events are few, so the table answers for each batch. */
+  const eventsWithoutStored = async (rows: EventRow[]): Promise<EventRow[]> => {
+    if (rows.length === 0) return rows;
+    const found = (
+      await w.runAndReadAll(
+        `SELECT e.device_id, e.seq FROM events e
+         JOIN (SELECT unnest($d) AS d, unnest($s) AS s) k ON e.device_id = k.d AND e.seq = k.s`,
+        { d: listValue(rows.map((r) => r.deviceId)), s: listValue(rows.map((r) => BigInt(r.seq))) },
+        { d: LIST(VARCHAR), s: LIST(BIGINT) },
+      )
+    ).getRowObjectsJS();
+    const inTable = new Set(found.map((f) => `${f.device_id}\0${f.seq}`));
+    return rows.filter((r) => !inTable.has(`${r.deviceId}\0${r.seq}`));
+  };
   // One statement at a time per connection: a DuckDB connection is not meant for concurrent use.
   const onWriter = serial();
   const onReader = serial();
@@ -136,20 +143,27 @@ export async function openDuckDbStore(
 
     async write(batch) {
       guard();
-      if (batch.readings.length === 0 && batch.events.length === 0) return { readings: 0, events: 0 };
+      if (batch.readings.length === 0 && batch.events.length === 0) {
+        return { readings: 0, events: 0, fresh: { readings: [], events: [] } };
+      }
       const newR = uniqueBy(batch.readings, (x) => `${x.deviceId}\0${x.seq}`);
       const newE = uniqueBy(batch.events, (x) => `${x.deviceId}\0${x.seq}`);
       return onWriter(async () => {
         // Checked here, in write order, so a resend queued behind its first copy sees it stored.
         const fresh = await withoutStored(newR);
+        const freshEvents = await eventsWithoutStored(newE);
         await w.run('BEGIN TRANSACTION');
         try {
           const newReadings = await readings.insert(w, readingColumns(fresh), fresh);
-          const newEvents = await events.insert(w, eventColumns, newE);
+          const newEvents = await events.insert(w, eventColumns, freshEvents);
           // COMMIT appends to the WAL and fsyncs it before returning (checked with strace on 1.5.6).
           await w.run('COMMIT');
           for (const r of fresh) stored.add(r.deviceId, r.seq);
-          return { readings: newReadings, events: newEvents };
+          return {
+            readings: newReadings,
+            events: newEvents,
+            fresh: { readings: fresh, events: freshEvents },
+          };
         } catch (err) {
           await w.run('ROLLBACK').catch(() => undefined);
           throw err;

@@ -1,34 +1,9 @@
-import type { DeviceKind, RangePoint } from '../../contract/index.js';
+import type { EventRow, RangePoint, TelemetryBatch } from '../../contract/index.js';
 
-/**
- * One reading: what a device measured at one moment, under one per-device seq. Booleans from the
- * contract are stored as 0/1.
- */
-export interface ReadingRow {
-  siteId: string;
-  deviceId: string;
-  kind: DeviceKind;
-  seq: number;
-  ts: number;
-  values: Record<string, number>;
-}
-
-export interface EventRow {
-  siteId: string;
-  deviceId: string;
-  kind: DeviceKind;
-  seq: number;
-  ts: number;
-  type: string;
-  code: string | null;
-  item: string | null;
-  ok: boolean | null;
-  message: string | null;
-}
-
-export interface TelemetryBatch {
-  readings: ReadingRow[];
-  events: EventRow[];
+export interface WriteResult {
+  readings: number;
+  events: number;
+  fresh: TelemetryBatch;
 }
 
 export interface LatestValue {
@@ -79,9 +54,10 @@ export interface TelemetryStore {
   /**
    * Durable when the promise resolves: the hub acknowledges QoS 1 publishes only after this.
    * Idempotent: a (deviceId, seq) reading or event already stored is kept once, the first copy
-   * winning. Resolves with how many readings and events were new.
+   * winning. Resolves with how many readings and events were new, and which: only those are news
+   * to the rest of the hub (live state, alerts), so a resend can never show what was not stored.
    */
-  write(batch: TelemetryBatch): Promise<{ readings: number; events: number }>;
+  write(batch: TelemetryBatch): Promise<WriteResult>;
   /** Newest value of every metric of the given devices (all devices when omitted). */
   latest(deviceIds?: readonly string[]): Promise<LatestValue[]>;
   /** One point per bucket in [from, to), buckets aligned to multiples of bucketMs since the epoch; empty buckets carry value null and count 0. */

@@ -39,10 +39,6 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       topicPrefix: `${TOPIC_PREFIX}/${d.siteId}/${d.id}`,
       port: ctx.mqttPort(),
     });
-    const changed = (d: DeviceRecord) => {
-      ctx.live.deviceChanged(d);
-      return publicDevice(d);
-    };
 
     app.post(
       '/sites/:siteId/devices',
@@ -61,7 +57,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
           throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         }
         const { device: created, secret } = await ctx.devices.provision(request.params.siteId, request.body);
-        return reply.code(201).send({ device: changed(created), secret, mqtt: mqttInfo(created) });
+        return reply.code(201).send({ device: publicDevice(created), secret, mqtt: mqttInfo(created) });
       },
     );
 
@@ -95,10 +91,9 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
         async (request) => {
           const target = operable(request.user!, request.params.deviceId);
+          // The repo tells the bus; the broker drops a disabled device's live connection too.
           const updated = await ctx.devices.setEnabled(target.id, enabled);
-          // A disabled device loses its live connection too, not just its next one.
-          if (!enabled) ctx.broker.disconnect(updated.id);
-          return changed(updated);
+          return publicDevice(updated);
         },
       );
     }
@@ -116,8 +111,7 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       async (request) => {
         const target = operable(request.user!, request.params.deviceId);
         const { device: updated, secret } = await ctx.devices.rotateSecret(target.id);
-        ctx.broker.disconnect(updated.id);
-        return { device: changed(updated), secret, mqtt: mqttInfo(updated) };
+        return { device: publicDevice(updated), secret, mqtt: mqttInfo(updated) };
       },
     );
 

@@ -28,7 +28,6 @@ export function siteRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const created = await ctx.sites.create(request.body);
-        ctx.live.setSite(created);
         return reply.code(201).send(created);
       },
     );
