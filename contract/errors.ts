@@ -40,6 +40,8 @@ export const errorCodes = {
   BOOKING_NOT_ACTIVE: 409,
   ALREADY_CHECKED_IN: 409,
   CHECK_IN_NOT_TODAY: 409,
+  /** A caring station (爱心驿站) has no doctors: sessions are planned at health stations only. */
+  SCREENING_NOT_AT_SITE: 409,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -13,6 +13,7 @@ import {
   type ResidentBooking,
   rescheduleBody,
   residentBooking,
+  screeningHappensAt,
   siteId,
 } from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
@@ -75,7 +76,7 @@ export function publicAppointmentRoutes(
       {
         schema: {
           tags: ['booking'],
-          summary: 'Sites residents can book at, with the days that still have open slots',
+          summary: 'Sites where doctors screen, with the days that still have open slots',
           response: {
             200: z.object({
               sites: z.array(publicSite),
@@ -89,7 +90,8 @@ export function publicAppointmentRoutes(
       },
       async () => {
         const days = await a.summaries.upcomingDays();
-        const sites = (await ctx.sites.list()).map((s) => ({
+        // Caring stations (爱心驿站) have no doctors, so there is nothing to book there.
+        const sites = (await ctx.sites.list()).filter(screeningHappensAt).map((s) => ({
           id: s.id,
           name: s.name,
           community: s.community,
@@ -118,8 +120,10 @@ export function publicAppointmentRoutes(
         },
       },
       async (request) => {
-        if (!(await ctx.sites.get(request.params.siteId))) {
-          throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
+        const site = await ctx.sites.get(request.params.siteId);
+        // A caring station is not a booking site: answered as the site list leaves it out.
+        if (!site || !screeningHappensAt(site)) {
+          throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId} to book at`);
         }
         return { sessions: await a.summaries.publicSessions(request.params.siteId, request.query.date) };
       },

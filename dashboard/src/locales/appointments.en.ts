@@ -25,6 +25,7 @@ export const appointmentsEn: typeof appointmentsZh = {
     CHECK_IN_NOT_TODAY: 'Check-in is only possible on the day.',
     SESSION_OUTSIDE_HOURS: "The session is outside the site's opening hours.",
     SESSION_OVERLAP: 'It overlaps another session at this site.',
+    SCREENING_NOT_AT_SITE: 'Caring stations have no doctors, so no screening can be scheduled there.',
     SESSION_IN_PAST: 'The session would start in the past.',
     SESSION_ENDED: 'The session is over.',
     SESSION_HAS_BOOKINGS: 'Residents are booked; this change is not possible.',

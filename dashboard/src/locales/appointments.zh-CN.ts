@@ -29,6 +29,7 @@ const errorsZh = {
   CHECK_IN_NOT_TODAY: '只能在预约当天签到',
   SESSION_OUTSIDE_HOURS: '坐诊时间超出站点开放时间',
   SESSION_OVERLAP: '与该站点已有的坐诊时间重叠',
+  SCREENING_NOT_AT_SITE: '爱心驿站没有医生坐诊，不能安排筛查',
   SESSION_IN_PAST: '坐诊开始时间已过',
   SESSION_ENDED: '该坐诊已结束',
   SESSION_HAS_BOOKINGS: '已有居民预约，不能这样修改',
