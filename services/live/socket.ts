@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import {
   type ClientToServerEvents,
@@ -148,6 +148,14 @@ export function attachLiveSocket(
     'live.appointments': (day) => io.to([ALL, siteRoom(day.siteId)]).emit('appointments', day),
   });
 
+  /** Open engine.io connections, so close() can cut the ones that no longer read. */
+  type EngineConnection = { request: IncomingMessage; once(event: 'close', listener: () => void): void };
+  const connections = new Set<EngineConnection>();
+  io.engine.on('connection', (conn: EngineConnection) => {
+    connections.add(conn);
+    conn.once('close', () => connections.delete(conn));
+  });
+
   const stopDroppingSlowClients = dropSlowClients(io as unknown as Server, slowClient, () => {
     live.stats.slowClientsDropped += 1;
   });
@@ -157,9 +165,13 @@ export function attachLiveSocket(
     async close() {
       stopDroppingSlowClients();
       unsubscribe();
+      // A phone that stopped reading never answers ws's close frame, and ws waits 30 s for one
+      // (measured): past SIGTERM's 15 s. Every connection is cut at once after the goodbye.
+      const raw = [...connections].map((c) => c.request.socket);
       io.disconnectSockets(true);
       // io.close() would also close the HTTP server, which the hub closes itself.
       io.engine.close();
+      for (const s of raw) s.destroy();
     },
   };
 }
