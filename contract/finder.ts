@@ -96,8 +96,9 @@ function amenity(devices: LiveDevice[], usable: (d: LiveDevice) => boolean): Ame
 
 function countOf(devices: LiveDevice[], metric: 'umbrellas' | 'raincoats'): number | null {
   const reporting = devices.filter((d) => working(d) && typeof d.values[metric] === 'number');
-  if (reporting.length === 0) return devices.length === 0 ? null : 0;
-  return reporting.reduce((n, d) => n + (d.values[metric] as number), 0);
+  if (reporting.length > 0) return reporting.reduce((n, d) => n + (d.values[metric] as number), 0);
+  // A jammed cabinet lends nothing; one that is offline or has not reported yet is unknown.
+  return devices.some((d) => d.online && d.fault) ? 0 : null;
 }
 
 /**

@@ -6,6 +6,7 @@ import { type Appointments, createAppointments } from './appointments/module.js'
 import { randomToken } from './auth/passwords.js';
 import { EventBus } from './bus/event-bus.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
+import { FinderSnapshot } from './finder/snapshot.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { Ingest } from './ingest/ingest.js';
 import { DeviceRateLimit } from './ingest/rate-limit.js';
@@ -29,6 +30,8 @@ export interface Hub {
   bus: EventBus;
   ingest: Ingest;
   appointments: Appointments;
+  /** The public finder's snapshot; its stats count builds against requests. */
+  finder: FinderSnapshot;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,15 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const live = new LiveState(devices, bus, {
     timeZone: config.HUB_TZ,
     staleAfterMs: config.STALE_AFTER_S * 1000,
+  });
+  const finder = new FinderSnapshot({
+    bus,
+    sites,
+    live,
+    screening: appointments.summaries,
+    timeZone: config.HUB_TZ,
+    staleAfterMs: config.STALE_AFTER_S * 1000,
+    onError: (err) => log.error({ err }, 'finder'),
   });
   const commit = new GroupCommit(telemetry, {
     onStored: (fresh) => {
@@ -116,6 +128,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     ingestErrors,
     broker,
     appointments,
+    finder,
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),
@@ -164,6 +177,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         () => ingest.stop(),
       ),
       appointments,
+      finder,
       part(
         'http',
         () => api.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST }).then(() => {}),
@@ -209,6 +223,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     bus,
     ingest,
     appointments,
+    finder,
     close: () => {
       closing ??= stopAll();
       return closing;

@@ -183,3 +183,21 @@ describe('finder composite answer', () => {
     expect(distanceM({ lat: 0, lng: 0 }, { lat: 0, lng: 1 })).toBeLessThan(111_400);
   });
 });
+
+describe('finder: cabinets', () => {
+  it('a cabinet that has not reported is unknown; a jammed one lends nothing', () => {
+    const silent = live([dev('lending_cabinet', {})]);
+    expect(stationAnswer(site, silent, NOON, TZ, STALE)).toMatchObject({ umbrellas: null, state: 'usable' });
+    const jammed = live([
+      dev(
+        'lending_cabinet',
+        { umbrellas: 3, raincoats: 3 },
+        { fault: { code: 'E_LOCK_JAM', message: '', ts: NOON } },
+      ),
+    ]);
+    expect(stationAnswer(site, jammed, NOON, TZ, STALE)).toMatchObject({
+      umbrellas: 0,
+      missing: ['umbrellas', 'raincoats'],
+    });
+  });
+});

@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
 import { appointmentRoutes } from '../appointments/routes.js';
+import { finderRoutes } from '../finder/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
 import { openApiOptions } from './openapi.js';
@@ -90,6 +91,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(appointmentRoutes(ctx), { prefix: '/api' });
   await app.register(userRoutes(ctx), { prefix: '/api' });
   await app.register(configRoutes(ctx), { prefix: '/api' });
+  await app.register(finderRoutes(ctx.finder, ctx.config), { prefix: '/api/public' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {
@@ -104,6 +106,11 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
     });
     // The residents' booking page is its own small entry (dashboard/book.html), not the staff app.
     app.get('/book', { schema: { hide: true } }, (_request, reply) => reply.sendFile('book.html'));
+    // The public station finder (issue 16), a third entry; a site's QR code opens /stations/<id>.
+    app.get('/stations', { schema: { hide: true } }, (_request, reply) => reply.sendFile('stations.html'));
+    app.get('/stations/:siteId', { schema: { hide: true } }, (_request, reply) =>
+      reply.sendFile('stations.html'),
+    );
     app.setNotFoundHandler((request, reply) =>
       request.url.startsWith('/api/') || request.method !== 'GET'
         ? reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` })
