@@ -29,6 +29,8 @@ export default defineConfig({
       input: {
         main: fileURLToPath(new URL('index.html', import.meta.url)),
         book: fileURLToPath(new URL('book.html', import.meta.url)),
+        // The public station finder (/stations, issue 16).
+        stations: fileURLToPath(new URL('stations.html', import.meta.url)),
       },
     },
   },

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { appointmentsEn } from '../dashboard/src/locales/appointments.en.js';
 import { appointmentsZh } from '../dashboard/src/locales/appointments.zh-CN.js';
 import en from '../dashboard/src/locales/en.js';
+import { finderEn } from '../dashboard/src/locales/finder.en.js';
+import { finderZh } from '../dashboard/src/locales/finder.zh-CN.js';
 import { langEn, langZh } from '../dashboard/src/locales/lang.js';
 import zhCN from '../dashboard/src/locales/zh-CN.js';
 
@@ -25,6 +27,7 @@ const placeholders = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].ma
 describe.each([
   ['staff app', zhCN, en],
   ['booking page', { appt: appointmentsZh, lang: langZh }, { appt: appointmentsEn, lang: langEn }],
+  ['station finder', { finder: finderZh, lang: langZh }, { finder: finderEn, lang: langEn }],
 ])('locales of the %s', (_name, zh, english) => {
   const a = flatten(zh);
   const b = flatten(english);
