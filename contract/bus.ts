@@ -3,6 +3,7 @@ import { appointmentsDay } from './appointments.js';
 import { deviceId, siteId } from './device/index.js';
 import { device, hubStatus, site, siteLive, user } from './domain.js';
 import { ingestErrorCodes } from './errors.js';
+import { feedbackItem } from './feedback.js';
 import { eventRow, readingRow, statusReport } from './telemetry.js';
 
 /**
@@ -65,6 +66,8 @@ export const busEvents = {
   'live.sites': z.object({ sites: z.array(siteLive) }),
   /** A site's screening day as the dashboards show it (counts only), after appointments changed. */
   'live.appointments': appointmentsDay,
+  /** Feedback given or answered at a site (issue 16); carries the comment: managers and admins only. */
+  'feedback.changed': z.object({ item: feedbackItem }),
 } as const;
 
 export type BusEvents = { [K in keyof typeof busEvents]: z.infer<(typeof busEvents)[K]> };

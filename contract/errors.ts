@@ -42,6 +42,12 @@ export const errorCodes = {
   CHECK_IN_NOT_TODAY: 409,
   /** A caring station (爱心驿站) has no doctors: sessions are planned at health stations only. */
   SCREENING_NOT_AT_SITE: 409,
+  // Station feedback (services/feedback/, issue 16).
+  /** This phone browser already rated this site today. */
+  FEEDBACK_ALREADY_GIVEN: 409,
+  /** A comment with words the hub does not publish to staff (abuse, insults). */
+  FEEDBACK_REFUSED: 400,
+  FEEDBACK_NOT_FOUND: 404,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

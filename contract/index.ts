@@ -3,6 +3,7 @@ export * from './bus.js';
 export * from './device/index.js';
 export * from './domain.js';
 export * from './errors.js';
+export * from './feedback.js';
 export * from './finder.js';
 export * from './rules/opening-hours.js';
 export * from './rules/permissions.js';

@@ -1,5 +1,6 @@
 import type { AppointmentsDay } from './appointments.js';
 import type { HubStatus, LiveDevice, Site, SiteLive, User } from './domain.js';
+import type { FeedbackItem } from './feedback.js';
 
 /**
  * socket.io events. A client gets `snapshot` once on connect (every site it may see), then
@@ -18,6 +19,8 @@ export interface ServerToClientEvents {
    * planned or cancelled). Counts only, so it goes to the site's room and to `all` alike.
    */
   appointments: (day: AppointmentsDay) => void;
+  /** Feedback given or answered at a site, with its comment: to the site's managers and to admins only. */
+  feedback: (item: FeedbackItem) => void;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: no client-to-server events yet

@@ -6,6 +6,7 @@ import { type Appointments, createAppointments } from './appointments/module.js'
 import { randomToken } from './auth/passwords.js';
 import { EventBus } from './bus/event-bus.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
+import { FeedbackService } from './feedback/service.js';
 import { FinderSnapshot } from './finder/snapshot.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { Ingest } from './ingest/ingest.js';
@@ -80,6 +81,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     staleAfterMs: config.STALE_AFTER_S * 1000,
     onError: (err) => log.error({ err }, 'finder'),
   });
+  const feedback = new FeedbackService(db, bus, { timeZone: config.HUB_TZ, now: options.now });
   const commit = new GroupCommit(telemetry, {
     onStored: (fresh) => {
       if (fresh.readings.length > 0) bus.emit('readings.stored', { readings: fresh.readings });
@@ -129,6 +131,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     broker,
     appointments,
     finder,
+    feedback,
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),

@@ -27,7 +27,7 @@ describe('dashboard seams', () => {
   });
 
   it('has one i18n system: vue-i18n, with one saved language key', () => {
-    expect(where(/createI18n[<(]/).sort()).toEqual(['book/i18n.ts', 'i18n.ts']);
+    expect(where(/createI18n[<(]/).sort()).toEqual(['book/i18n.ts', 'i18n.ts', 'stations/i18n.ts']);
     expect(where(/yz\.locale/)).toEqual(['locale.ts']);
     expect(where(/function fill\(/)).toEqual([]);
   });

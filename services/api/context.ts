@@ -3,6 +3,7 @@ import type { Broker } from '../../broker/broker.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
+import type { FeedbackService } from '../feedback/service.js';
 import type { FinderSnapshot } from '../finder/snapshot.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { LiveState } from '../live/live-state.js';
@@ -30,6 +31,8 @@ export interface ApiContext {
   appointments: Appointments;
   /** The public finder's snapshot (issue 16). */
   finder: FinderSnapshot;
+  /** Station feedback (issue 16). */
+  feedback: FeedbackService;
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;

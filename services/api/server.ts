@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
 import { appointmentRoutes } from '../appointments/routes.js';
+import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
 import { finderRoutes } from '../finder/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
@@ -92,6 +93,8 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(userRoutes(ctx), { prefix: '/api' });
   await app.register(configRoutes(ctx), { prefix: '/api' });
   await app.register(finderRoutes(ctx.finder, ctx.config), { prefix: '/api/public' });
+  await app.register(publicFeedbackRoutes(ctx), { prefix: '/api/public' });
+  await app.register(staffFeedbackRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {

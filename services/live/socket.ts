@@ -2,6 +2,7 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import {
   type ClientToServerEvents,
+  mayReadPersonalData,
   type ServerToClientEvents,
   type User,
   type UserChange,
@@ -146,6 +147,10 @@ export function attachLiveSocket(
     'store.health': (status) => io.emit('hub', status),
     // Counts only, so it goes to the site's room and to `all` alike.
     'live.appointments': (day) => io.to([ALL, siteRoom(day.siteId)]).emit('appointments', day),
+    // Comments may name people: the site's managers and admins, never planners (issue 16).
+    'feedback.changed': ({ item }) => {
+      for (const s of sockets((d) => mayReadPersonalData(d.user, item.siteId))) s.emit('feedback', item);
+    },
   });
 
   /** Open engine.io connections, so close() can cut the ones that no longer read. */

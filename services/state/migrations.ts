@@ -176,4 +176,36 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('devices').addColumn('name_en', 'text').execute();
     },
   },
+  '005-feedback': {
+    // Station feedback (issue 16). `voter` is a hash of the browser's random cookie: with site and
+    // local day it makes the one-a-day rule a unique index, and it is no phone number or address.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('station_feedback')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull().references('sites.id'))
+        .addColumn('local_date', 'text', (c) => c.notNull())
+        .addColumn('voter', 'text', (c) => c.notNull())
+        .addColumn('rating', 'integer', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('reply', 'text')
+        .addColumn('replied_at', 'bigint')
+        .addColumn('replied_by', 'integer')
+        .addColumn('handled_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('station_feedback_once_a_day')
+        .on('station_feedback')
+        .columns(['site_id', 'local_date', 'voter'])
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('station_feedback_site_time')
+        .on('station_feedback')
+        .columns(['site_id', 'created_at'])
+        .execute();
+    },
+  },
 };

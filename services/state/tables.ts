@@ -101,4 +101,20 @@ export interface Database {
     route: string;
     reason: string | null;
   };
+  station_feedback: {
+    id: Generated<number>;
+    site_id: string;
+    local_date: string;
+    /** sha256 of the browser's feedback cookie. */
+    voter: string;
+    rating: number;
+    /** Tags, comma-separated. */
+    tags: string;
+    comment: string;
+    created_at: number;
+    reply: string | null;
+    replied_at: number | null;
+    replied_by: number | null;
+    handled_at: number | null;
+  };
 }
