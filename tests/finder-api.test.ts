@@ -142,6 +142,18 @@ describe('public station finder API (issue 16)', () => {
     }
   });
 
+  it("serves a site's A5 QR poster to staff, with its name and finder link", async () => {
+    const res = await api.request('GET', `/api/sites/${SITE}/poster.svg`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    const svg = await res.text();
+    expect(svg).toContain('width="148mm" height="210mm"');
+    expect(svg).toContain('芳华里北门健康驿站');
+    expect(svg).toContain(`/stations/${SITE}`);
+    expect(svg).toMatch(/<path[^>]+d="M/);
+    expect((await fetch(`${hub.httpUrl}/api/sites/${SITE}/poster.svg`)).status).toBe(401);
+  });
+
   it('is rate-limited like the other public routes', async () => {
     const small = await testHub({ PUBLIC_RATE_LIMIT_MAX: 3 });
     try {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { appointmentsEn } from '../dashboard/src/locales/appointments.en.js';
 import { appointmentsZh } from '../dashboard/src/locales/appointments.zh-CN.js';
 import en from '../dashboard/src/locales/en.js';
+import { feedbackEn } from '../dashboard/src/locales/feedback.en.js';
+import { feedbackZh } from '../dashboard/src/locales/feedback.zh-CN.js';
 import { finderEn } from '../dashboard/src/locales/finder.en.js';
 import { finderZh } from '../dashboard/src/locales/finder.zh-CN.js';
 import { langEn, langZh } from '../dashboard/src/locales/lang.js';
@@ -27,7 +29,11 @@ const placeholders = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].ma
 describe.each([
   ['staff app', zhCN, en],
   ['booking page', { appt: appointmentsZh, lang: langZh }, { appt: appointmentsEn, lang: langEn }],
-  ['station finder', { finder: finderZh, lang: langZh }, { finder: finderEn, lang: langEn }],
+  [
+    'station finder',
+    { finder: finderZh, feedback: feedbackZh, lang: langZh },
+    { finder: finderEn, feedback: feedbackEn, lang: langEn },
+  ],
 ])('locales of the %s', (_name, zh, english) => {
   const a = flatten(zh);
   const b = flatten(english);

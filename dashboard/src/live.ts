@@ -3,6 +3,7 @@ import { getCurrentScope, onScopeDispose, ref, shallowReactive } from 'vue';
 import type {
   AppointmentsDay,
   ClientToServerEvents,
+  FeedbackItem,
   LiveEvent,
   ServerToClientEvents,
   Site,
@@ -37,6 +38,7 @@ export interface LiveHandlers {
 export function useLive(handlers: LiveHandlers) {
   const onUnauthenticated = () => handlers.unauthenticated();
   const eventListeners = new Set<(e: LiveEvent) => void>();
+  const feedbackListeners = new Set<(f: FeedbackItem) => void>();
   const appointmentListeners = new Set<(d: AppointmentsDay | null) => void>();
   const sites = shallowReactive(new Map<string, Site>());
   const live = shallowReactive(new Map<string, SiteLive>());
@@ -173,6 +175,9 @@ export function useLive(handlers: LiveHandlers) {
   socket.on('deviceEvent', (e) => {
     for (const l of eventListeners) l(e);
   });
+  socket.on('feedback', (f) => {
+    for (const l of feedbackListeners) l(f);
+  });
   socket.on('user', (u) => handlers.user?.(u));
   socket.on('connect_error', (err) => {
     if (err.message === 'UNAUTHENTICATED') return unauthenticated();
@@ -195,6 +200,7 @@ export function useLive(handlers: LiveHandlers) {
     if (stopped) return;
     stopped = true;
     eventListeners.clear();
+    feedbackListeners.clear();
     appointmentListeners.clear();
     clearInterval(timer);
     clearTimeout(retry);
@@ -204,6 +210,12 @@ export function useLive(handlers: LiveHandlers) {
   }
 
   /** Calls `listener` for each device event until the returned function is called. */
+  /** Station feedback given or answered (issue 16); only sent to those who may read its comment. */
+  function onFeedback(listener: (f: FeedbackItem) => void): () => void {
+    feedbackListeners.add(listener);
+    return () => feedbackListeners.delete(listener);
+  }
+
   function onDeviceEvent(listener: (e: LiveEvent) => void): () => void {
     eventListeners.add(listener);
     return () => eventListeners.delete(listener);
@@ -222,7 +234,19 @@ export function useLive(handlers: LiveHandlers) {
   socket.connect();
   if (getCurrentScope()) onScopeDispose(stop);
 
-  return { sites, live, appointments, staleAfterMs, now, state, ready, stop, onDeviceEvent, onAppointments };
+  return {
+    sites,
+    live,
+    appointments,
+    staleAfterMs,
+    now,
+    state,
+    ready,
+    stop,
+    onDeviceEvent,
+    onAppointments,
+    onFeedback,
+  };
 }
 
 export type Live = ReturnType<typeof useLive>;

@@ -15,7 +15,7 @@ import {
 import { HubError } from '../../contract/index.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
-import { finderRoutes } from '../finder/routes.js';
+import { finderRoutes, posterRoutes } from '../finder/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
 import { openApiOptions } from './openapi.js';
@@ -95,6 +95,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(finderRoutes(ctx.finder, ctx.config), { prefix: '/api/public' });
   await app.register(publicFeedbackRoutes(ctx), { prefix: '/api/public' });
   await app.register(staffFeedbackRoutes(ctx), { prefix: '/api' });
+  await app.register(posterRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {

@@ -2,8 +2,11 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { HubError, publicStations, siteId } from '../../contract/index.js';
+import { assertSiteVisible, HubError, publicStations, siteId } from '../../contract/index.js';
+import type { ApiContext } from '../api/context.js';
+import { currentUser, requireUser } from '../auth/session.js';
 import type { Config } from '../config.js';
+import { posterSvg } from './poster.js';
 import type { Built, FinderSnapshot } from './snapshot.js';
 
 /**
@@ -71,6 +74,34 @@ export function finderRoutes(
         const built = finder.one(request.params.siteId);
         if (!built) throw new HubError('SITE_NOT_FOUND', `no station ${request.params.siteId}`);
         send(request, reply, built);
+      },
+    );
+  };
+}
+
+/** The A5 QR poster of a site, for staff who may see the site (the site page links it). */
+export function posterRoutes(ctx: Pick<ApiContext, 'sites' | 'users'>): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/sites/:siteId/poster.svg',
+      {
+        onRequest: requireUser(ctx.users),
+        schema: {
+          tags: ['finder'],
+          summary: "A printable A5 poster with the QR code of the site's finder card (SVG)",
+          params: z.object({ siteId }),
+        },
+      },
+      async (request, reply) => {
+        assertSiteVisible(currentUser(request), request.params.siteId);
+        const site = await ctx.sites.get(request.params.siteId);
+        if (!site) throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
+        // The address the staff reached the hub by (behind a proxy, its public name: trustProxy).
+        const url = `${request.protocol}://${request.host}/stations/${encodeURIComponent(site.id)}`;
+        return reply
+          .type('image/svg+xml; charset=utf-8')
+          .header('content-disposition', `inline; filename="poster-${site.id}.svg"`)
+          .send(await posterSvg(site, url));
       },
     );
   };

@@ -1,5 +1,6 @@
 import { appointmentsEn } from './appointments.en.js';
 import { deviceTextsEn } from './device-texts.en.js';
+import { feedbackEn } from './feedback.en.js';
 import { langEn } from './lang.js';
 import type { MessageSchema } from './zh-CN.js';
 
@@ -162,6 +163,7 @@ const en: MessageSchema = {
   },
   ...deviceTextsEn,
   appt: appointmentsEn,
+  feedback: feedbackEn,
   users: {
     heading: 'Users',
     create: 'New user',

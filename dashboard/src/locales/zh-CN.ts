@@ -1,6 +1,7 @@
 import type { DeviceKind, Role, Site, SiteHealth } from '../../../contract/index.js';
 import { appointmentsZh } from './appointments.zh-CN.js';
 import { deviceTextsZh } from './device-texts.zh-CN.js';
+import { feedbackZh } from './feedback.zh-CN.js';
 import { langZh } from './lang.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
@@ -161,6 +162,7 @@ const zhCN = {
   },
   ...deviceTextsZh,
   appt: appointmentsZh,
+  feedback: feedbackZh,
   users: {
     heading: '用户管理',
     create: '新建用户',

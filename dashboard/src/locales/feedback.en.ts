@@ -1,0 +1,35 @@
+import type { feedbackZh } from './feedback.zh-CN.js';
+
+export const feedbackEn: typeof feedbackZh = {
+  heading: 'Rate this station',
+  rating: 'Rating (1–5)',
+  star: '{n} of 5',
+  tagsLabel: 'About (optional)',
+  tags: {
+    clean: 'Cleanliness',
+    water: 'Water',
+    seats: 'Seats',
+    staff: 'Staff',
+    opening_hours: 'Opening hours',
+    safety: 'Safety',
+  },
+  comment: 'Comment (optional, up to {max} characters)',
+  submit: 'Send',
+  thanks: 'Thank you, your feedback was received',
+  errors: {
+    FEEDBACK_ALREADY_GIVEN: 'You already rated this station today',
+    FEEDBACK_REFUSED: 'Please rephrase: the comment has abusive words',
+    VALIDATION: 'Pick 1–5 and keep the comment within the limit',
+    RATE_LIMITED: 'Too many tries; please wait a moment',
+    other: 'Could not send; please try again later',
+  },
+  panel: 'Residents’ feedback',
+  none: 'No feedback yet',
+  complaint: 'Complaint',
+  handled: 'Handled',
+  markHandled: 'Mark handled',
+  reply: 'Reply',
+  replyPlaceholder: 'Your reply',
+  send: 'Send',
+  poster: 'Print QR poster',
+};
