@@ -12,3 +12,4 @@ export * from './rules/site-status.js';
 export * from './rules/zoned-time.js';
 export * from './socket.js';
 export * from './telemetry.js';
+export * from './watchlist.js';

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeedbackItem, FeedbackSummary } from '../contract/index.js';
+import {
+  type FeedbackItem,
+  type FeedbackSummary,
+  type WatchlistRow,
+  watchlistCsv,
+  watchlistFlags,
+} from '../contract/index.js';
 import { abusiveWord } from '../services/feedback/abuse.js';
 import { ApiClient, adminWithSite, eventually, liveClient, siteFixture, testHub } from './helpers/hub.js';
 
@@ -149,6 +155,101 @@ describe('station feedback (issue 16)', () => {
     } finally {
       sockA.close();
       sockPlanner.close();
+    }
+  });
+});
+
+describe('red and black list (issue 16)', () => {
+  const base = {
+    ratings: 5,
+    average: 4,
+    complaints: 0,
+    complaintsOverdue: 0,
+    doorOpenings: 10,
+    screeningsAttended: 0,
+    screeningsBooked: 0,
+  };
+  const q = { redBelowAverage: 3, redComplaintShare: 0.3, minRatings: 5, blackAfter: 2 };
+
+  it('red: low average or many complaints over enough ratings; black: repeated overdue complaints', () => {
+    expect(watchlistFlags({ siteId: 's', ...base }, q)).toEqual({ red: false, black: false });
+    expect(watchlistFlags({ siteId: 's', ...base, average: 2.8 }, q).red).toBe(true);
+    expect(watchlistFlags({ siteId: 's', ...base, complaints: 2 }, q).red).toBe(true);
+    expect(watchlistFlags({ siteId: 's', ...base, ratings: 4, average: 1 }, q).red).toBe(false);
+    expect(watchlistFlags({ siteId: 's', ...base, complaintsOverdue: 1 }, q).black).toBe(false);
+    expect(watchlistFlags({ siteId: 's', ...base, complaintsOverdue: 2 }, q).black).toBe(true);
+  });
+
+  it('exports as CSV with a header, quoting and formula cells defused', () => {
+    const csv = watchlistCsv([{ siteId: '=cmd', ...base, red: true, black: false }]);
+    expect(csv.split('\r\n')[0]).toBe(
+      'siteId,ratings,average,complaints,complaintsOverdue,doorOpenings,screeningsBooked,screeningsAttended,red,black',
+    );
+    expect(csv.split('\r\n')[1]).toBe("'=cmd,5,4,0,0,10,0,0,true,false");
+  });
+
+  it('serves planners the list and its CSV, scoped for managers', async () => {
+    const hub = await testHub();
+    try {
+      const admin = await adminWithSite(hub, A);
+      await admin.json('POST', '/api/sites', siteFixture(B));
+      for (let i = 0; i < 5; i++)
+        await new Visitor(hub.httpUrl).give(A, { rating: i < 3 ? 1 : 2, comment: '脏' });
+      await admin.json('POST', '/api/users', {
+        username: 'plan-2',
+        password: 'planner-pass-1',
+        role: 'planner',
+      });
+      const planner = new ApiClient(hub.httpUrl);
+      await planner.login('plan-2', 'planner-pass-1');
+      const from = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+      const to = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+      const r = await planner.json<{ rows: WatchlistRow[] }>(
+        'GET',
+        `/api/feedback/watchlist?from=${from}&to=${to}`,
+      );
+      expect(r.status).toBe(200);
+      expect(r.body.rows.find((x) => x.siteId === A)).toMatchObject({
+        ratings: 5,
+        complaints: 5,
+        red: true,
+        black: false,
+      });
+      expect(r.body.rows.find((x) => x.siteId === B)).toMatchObject({ ratings: 0, red: false });
+      // Overdue: with a handling limit of 1 day, nothing is overdue yet (all were just given).
+      const csv = await planner.request('GET', `/api/feedback/watchlist?from=${from}&to=${to}&format=csv`);
+      expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+      const text = await csv.text();
+      expect(text).toContain(`${A},5,1.4,5,0,`);
+      expect(text).not.toContain('脏');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('black-lists a site whose complaints waited past the limit, repeatedly', async () => {
+    // Feedback given ten days ago (the hub's clock for feedback), never handled.
+    const hub = await testHub({}, { now: () => Date.now() - 10 * 86_400_000 });
+    try {
+      const admin = await adminWithSite(hub, A);
+      for (let i = 0; i < 2; i++) await new Visitor(hub.httpUrl).give(A, { rating: 1 });
+      const from = new Date(Date.now() - 12 * 86_400_000).toISOString().slice(0, 10);
+      const to = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      const r = await admin.json<{ rows: WatchlistRow[] }>(
+        'GET',
+        `/api/feedback/watchlist?from=${from}&to=${to}&handleWithinDays=7`,
+      );
+      expect(r.body.rows.find((x) => x.siteId === A)).toMatchObject({ complaintsOverdue: 2, black: true });
+      const lenient = await admin.json<{ rows: WatchlistRow[] }>(
+        'GET',
+        `/api/feedback/watchlist?from=${from}&to=${to}&handleWithinDays=14`,
+      );
+      expect(lenient.body.rows.find((x) => x.siteId === A)).toMatchObject({
+        complaintsOverdue: 0,
+        black: false,
+      });
+    } finally {
+      await hub.close();
     }
   });
 });

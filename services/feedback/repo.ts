@@ -85,6 +85,16 @@ export class FeedbackRepo {
     return this.get(id);
   }
 
+  /** Ratings and complaint times per site over [from, to), for the watchlist; no comment. */
+  async ratings(from: number, to: number) {
+    return this.db
+      .selectFrom('station_feedback')
+      .select(['site_id', 'rating', 'created_at', 'handled_at'])
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .execute();
+  }
+
   /** Counts and averages per site over [from, to): no comment leaves this query. */
   async summaries(
     sites: readonly string[] | undefined,

@@ -14,9 +14,13 @@ import {
   mayReadPersonalData,
   siteId,
   visibleSites,
+  watchlistCsv,
+  watchlistQuery,
+  watchlistReply,
 } from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
 import { currentUser, requireUser } from '../auth/session.js';
+import { buildWatchlist } from './watchlist.js';
 
 /**
  * The browser's feedback cookie: 32 random bytes, nothing else. It needs no signature: a forged
@@ -71,7 +75,9 @@ export function publicFeedbackRoutes(
 }
 
 /** Staff: comments to admins and the site's managers; counts and averages to everyone logged in. */
-export function staffFeedbackRoutes(ctx: Pick<ApiContext, 'feedback' | 'users'>): FastifyPluginAsyncZod {
+export function staffFeedbackRoutes(
+  ctx: Pick<ApiContext, 'feedback' | 'users' | 'sites' | 'appointments' | 'telemetry' | 'config'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
     const staff = requireUser(ctx.users, ['admin', 'manager']);
@@ -138,6 +144,48 @@ export function staffFeedbackRoutes(ctx: Pick<ApiContext, 'feedback' | 'users'>)
           request.query.to,
         ),
       }),
+    );
+
+    app.get(
+      '/feedback/watchlist',
+      {
+        onRequest: anyone,
+        schema: {
+          tags: ['feedback'],
+          summary:
+            'Red and black list: satisfaction, complaints, usage and screening per site (CSV with format=csv)',
+          querystring: watchlistQuery,
+          response: { 200: watchlistReply },
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const rows = await buildWatchlist(
+          {
+            feedback: ctx.feedback.repo,
+            sites: ctx.sites,
+            screening: ctx.appointments.summaries,
+            doorOpenings: async (siteId, from, to) =>
+              ctx.telemetry
+                .eventCounts({ siteId, type: 'door_opened', from, to, bucketMs: Math.max(60_000, to - from) })
+                .then(
+                  (points) => points.reduce((n, p) => n + p.count, 0),
+                  () => null,
+                ),
+            timeZone: ctx.config.HUB_TZ,
+            now: Date.now,
+          },
+          q,
+          visibleSites(currentUser(request)),
+        );
+        if (q.format === 'csv') {
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="watchlist-${q.from}-${q.to}.csv"`)
+            .send(watchlistCsv(rows) as never); // a string with a non-JSON type is sent as it is, not serialized
+        }
+        return { from: q.from, to: q.to, rows };
+      },
     );
   };
 }
