@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../contract/index.js';
 import { collectErrors, dashboardBuilt, hasChromium, launchBrowser, screenshot } from './helpers/browser.js';
-import { ApiClient, connectDevice, provision, siteFixture, testHub } from './helpers/hub.js';
+import { ADMIN_PASSWORD, ApiClient, connectDevice, provision, siteFixture, testHub } from './helpers/hub.js';
 
 const SITE = 'finder-fhl';
 const PHONE = { width: 390, height: 844 };
@@ -109,5 +109,18 @@ describe.skipIf(!hasChromium)('station finder in Chromium: QR link on a phone, m
     await phone.getByTestId('feedback-submit').click();
     expect(await phone.getByTestId('feedback-error').textContent()).toBe('今天已经评价过这个驿站了');
     expect(pageErrors.filter((e) => !e.includes('409'))).toEqual([]);
+    pageErrors.length = 0;
+  });
+
+  it("the planners' red and black list page shows the sites and links the CSV", async () => {
+    const page = await newPage(DESKTOP, 'admin');
+    await page.goto(`${hub.httpUrl}/watchlist`);
+    await page.getByTestId('login-username').fill('admin');
+    await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('watchlist-view').waitFor();
+    await expect.poll(() => page.getByTestId('watchlist-row').count()).toBe(2);
+    expect(await page.getByTestId('watchlist-csv').getAttribute('href')).toMatch(/format=csv$/);
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -31,6 +31,13 @@ export const router = createRouter({
       component: () => import('./views/UsersView.vue'),
       meta: { roles: rolesFor.users },
     },
+    {
+      // The planners' red and black list (issue 16).
+      path: '/watchlist',
+      name: 'watchlist',
+      component: () => import('./views/WatchlistView.vue'),
+      meta: { roles: ['admin', 'planner'] },
+    },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
   scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },

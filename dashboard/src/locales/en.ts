@@ -62,6 +62,7 @@ const en: MessageSchema = {
     overview: 'Overview',
     devices: 'Devices',
     users: 'Users',
+    watchlist: 'Red & black list',
   },
   role: {
     admin: 'Admin',

@@ -63,6 +63,7 @@ const zhCN = {
     overview: '站点概览',
     devices: '设备管理',
     users: '用户管理',
+    watchlist: '红黑榜',
   },
   role: {
     admin: '管理员',
