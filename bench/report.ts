@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CpuReport } from './cpu.js';
+import type { FinderLoadResult } from './finder.js';
 import type { E2eResult, LatencyResult } from './hub-e2e.js';
 import type { IdleResult } from './idle-connections.js';
 import type { BenchOptions } from './options.js';
@@ -266,6 +267,18 @@ export function buildMarkdown(run: BenchRun): string {
       `By package: ${profile.packages.map((p) => `${p.name} ${dec(p.pct, 0)} %`).join(', ')}.`,
     );
   } else L.push(missing('hub-profile'));
+
+  const finder = data<FinderLoadResult>('hub-finder');
+  L.push('', '## Public station finder under ingest load (issue 16)', '');
+  if (finder) {
+    L.push(
+      `GET /api/public/stations from one process, ${finder.concurrency} in flight, ${int(finder.bodyBytes)} bytes a reply, during a full-rate ingest window.`,
+      '',
+      '| finder req/s | p50 ms | p99 ms | errors | snapshot builds / requests | ingest readings/s without | ingest readings/s with |',
+      '|---|---|---|---|---|---|---|',
+      `| ${int(finder.requestsPerS)} | ${dec(finder.latency.p50)} | ${dec(finder.latency.p99)} | ${finder.errors} | ${finder.finderStats ? `${int(finder.finderStats.builds)} / ${int(finder.finderStats.requests)}` : '—'} | ${int(finder.ingestWithout)} | ${int(finder.ingestWith)} |`,
+    );
+  } else L.push(missing('hub-finder'));
 
   const failures = [...first.values()].filter((x) => !x.ok);
   if (failures.length > 0) {

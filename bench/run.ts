@@ -3,8 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ReferenceBroker, startAedes, startMosquitto } from './brokers.js';
 import { CpuWindow, machine } from './cpu.js';
+import { measureFinderUnderIngest } from './finder.js';
 import { benchCredentials, seedFleet, seedHistory, seedIdleDevices } from './hub-data.js';
-import { measureE2e, measureLatency, profileE2e, startHubGenerator } from './hub-e2e.js';
+import { type E2eResult, measureE2e, measureLatency, profileE2e, startHubGenerator } from './hub-e2e.js';
 import { startHubProcess } from './hub-process.js';
 import { idleConnections } from './idle-connections.js';
 import type { LoadGenerator } from './load.js';
@@ -121,6 +122,7 @@ const hubPhases = [
   { id: 'hub-range', title: 'hub range query, week of 1-minute readings' },
   { id: 'hub-e2e', title: 'hub end to end, QoS 1, as fast as PUBACKs allow' },
   { id: 'hub-profile', title: 'hub profile at full rate' },
+  { id: 'hub-finder', title: 'public finder requests during full-rate ingest (issue 16)' },
   ...opts.latencyRates.map((rate) => ({
     id: `hub-latency-${rate}`,
     title: `hub latency at ${rate} readings/s`,
@@ -145,7 +147,7 @@ await group('hub', opts.only.includes('hub') ? hubPhases : [], 10 * runLimit + 2
     rangeQueries(hub, opts, weekEnd, seeded.rows),
   );
   const gen = generatorSlot(scope, () => startHubGenerator(hub, opts, cred.secret));
-  await gen.check(
+  const e2e: E2eResult | undefined = await gen.check(
     await phase(hubPhases[1]!.id, hubPhases[1]!.title, runLimit + 60_000, async () =>
       measureE2e(hub, await gen.get(), opts, nextSeqBase()),
     ),
@@ -157,8 +159,13 @@ await group('hub', opts.only.includes('hub') ? hubPhases : [], 10 * runLimit + 2
       profileE2e(hub, await gen.get(), opts, nextSeqBase(), profileFile),
     ),
   );
+  await gen.check(
+    await phase(hubPhases[3]!.id, hubPhases[3]!.title, runLimit + 60_000, async () =>
+      measureFinderUnderIngest(hub, await gen.get(), opts, nextSeqBase(), e2e),
+    ),
+  );
   for (const [i, rate] of opts.latencyRates.entries()) {
-    const p = hubPhases[3 + i]!;
+    const p = hubPhases[4 + i]!;
     await gen.check(
       await phase(p.id, p.title, runLimit + 60_000, async () =>
         measureLatency(hub, await gen.get(), rate, opts, nextSeqBase()),

@@ -7,7 +7,7 @@ import type { ApiContext } from '../context.js';
 const readiness = z.object({ ok: z.boolean(), parts: z.record(z.string(), z.boolean()) });
 
 export function healthRoutes(
-  ctx: Pick<ApiContext, 'broker' | 'bus' | 'ingest' | 'live' | 'ready' | 'users'>,
+  ctx: Pick<ApiContext, 'broker' | 'bus' | 'finder' | 'ingest' | 'live' | 'ready' | 'users'>,
 ): FastifyPluginAsyncZod {
   return async (app) => {
     // Event-loop stalls are what a station manager feels as a frozen dashboard; keep them visible.
@@ -47,6 +47,8 @@ export function healthRoutes(
       bus: ctx.bus.stats,
       broker: ctx.broker.stats,
       live: ctx.live.stats,
+      /** Public finder snapshot builds against requests served (issue 16). */
+      finder: ctx.finder.stats,
       connectedDevices: ctx.broker.aedes.connectedClients,
       rssBytes: process.memoryUsage().rss,
       uptimeS: Math.round(process.uptime()),
