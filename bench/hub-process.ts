@@ -48,6 +48,8 @@ export async function startHubProcess(dataDir: string): Promise<HubProcess> {
       // 100 connections stand in for a whole fleet here, each sending far more than one device may.
       DEVICE_RATE_PER_S: String(RATE_LIMIT_OFF),
       DEVICE_RATE_BURST: String(RATE_LIMIT_OFF),
+      // The finder phase is one client address asking as fast as it can: a crowd, not one visitor.
+      PUBLIC_RATE_LIMIT_MAX: String(RATE_LIMIT_OFF),
     },
   });
   let inspector: Inspector | undefined;
