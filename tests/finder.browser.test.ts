@@ -103,6 +103,15 @@ describe.skipIf(!hasChromium)('station finder in Chromium: QR link on a phone, m
       .poll(() => panel.getByTestId('feedback-item-comment').first().textContent(), { timeout: 5000 })
       .toBe('热水很方便，谢谢');
 
+    // Live, without a reload: the tank runs dry and the open page says what is missing.
+    await device.publishAsync(
+      topicFor(SITE, `${SITE}-water`, 'telemetry'),
+      JSON.stringify({ readings: [{ seq: 2, ts: Date.now(), values: { on: true, water_level_pct: 1 } }] }),
+      { qos: 1 },
+    );
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 20_000 }).toBe('partly');
+    expect(await card.getByTestId('station-missing').textContent()).toContain('没有热水');
+
     // A second try the same day from the same phone is refused with words, not a crash.
     await phone.reload();
     await phone.getByTestId('rating-2').check({ force: true });

@@ -14,6 +14,7 @@ export const finderEn: typeof finderZh = {
   distance: '{km} km',
   distanceM: '{m} m',
   hours: 'Open {open}–{close}',
+  allDay: 'Open all day',
   state: {
     usable: 'Usable now',
     partly: 'Partly usable',

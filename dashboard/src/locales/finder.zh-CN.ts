@@ -13,6 +13,7 @@ export const finderZh = {
   distance: '{km} 公里',
   distanceM: '{m} 米',
   hours: '开放时间 {open}–{close}',
+  allDay: '全天开放',
   state: {
     usable: '现在可用',
     partly: '部分可用',
