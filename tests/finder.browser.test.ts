@@ -28,6 +28,14 @@ describe.skipIf(!hasChromium)('station finder in Chromium: QR link on a phone, m
       ...(viewport === PHONE ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
     });
     contexts.push(context);
+    // Every CSP violation from the first script on (the finder must work under the hub's CSP).
+    await context.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { __csp: string[] }).__csp = seen;
+      document.addEventListener('securitypolicyviolation', (e) =>
+        seen.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+      );
+    });
     const page = await context.newPage();
     collectErrors(page, name, pageErrors);
     return page;
@@ -97,6 +105,7 @@ describe.skipIf(!hasChromium)('station finder in Chromium: QR link on a phone, m
     await phone.getByTestId('feedback-comment').fill('热水很方便，谢谢');
     await phone.getByTestId('feedback-submit').click();
     await phone.getByTestId('feedback-thanks').waitFor();
+    expect(await phone.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
     await screenshot(phone, 'finder-phone');
 
     await expect

@@ -1,3 +1,5 @@
+// First, before any contract schema is built: no `Function('')` probe under the hub's CSP.
+import '../zod-config.js';
 import { createApp } from 'vue';
 import '../style.css';
 import './stations.css';
