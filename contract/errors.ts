@@ -38,6 +38,12 @@ export const errorCodes = {
   BOOKING_NOT_ACTIVE: 409,
   ALREADY_CHECKED_IN: 409,
   CHECK_IN_NOT_TODAY: 409,
+  // Alerts (services/alerts/).
+  ALERT_NOT_FOUND: 404,
+  ALERT_NOT_OPEN: 409,
+  RULE_NOT_FOUND: 404,
+  SILENCE_NOT_FOUND: 404,
+  CONTACT_NOT_FOUND: 404,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
