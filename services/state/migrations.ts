@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { alertsMigration } from '../alerts/migration.js';
 
 /** Append only: a migration that has run on a deployed hub is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -167,4 +168,5 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '003-alerts': alertsMigration,
 };

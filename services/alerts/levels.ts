@@ -1,0 +1,123 @@
+import type { Alert, RuleBody } from '../../contract/index.js';
+import type { DeviceRecord } from '../state/devices.js';
+import type { RuleBook } from './rules.js';
+import type { Level } from './tracker.js';
+
+/** What the engine knows about one device, from the event stream alone. */
+export interface Observed {
+  /** Hub time of the last message, connect or start of the hub. */
+  lastSeen: number;
+  /** null until a connect, disconnect or status was seen. */
+  connected: boolean | null;
+  /** Hub time of the disconnect or Last Will. */
+  downAt: number | null;
+  wasDown: boolean;
+  /** Newest value of each metric (booleans as 0/1, as stored). */
+  values: Record<string, number>;
+  valueTs: Record<string, number>;
+  fault: { code: string; message: string } | null;
+  refusals: Array<{ code: string; at: number }>;
+}
+
+export interface DeviceLevel {
+  level: Level;
+  since: number;
+  value: number | null;
+  detail: Alert['detail'];
+}
+
+/** When a device went down, or null while it is up: a Last Will, or silent past its allowance. */
+export function downSince(
+  body: Extract<RuleBody, { type: 'offline' }>,
+  o: Observed,
+  now: number,
+): number | null {
+  if (o.connected === false) return o.downAt ?? now;
+  const silentFrom = o.lastSeen + body.intervalMs * body.missedIntervals;
+  return now >= silentFrom ? silentFrom : null;
+}
+
+/** One device-level rule's condition now. */
+export function deviceLevel(body: RuleBody, o: Observed, now: number, open: boolean): DeviceLevel {
+  switch (body.type) {
+    case 'offline': {
+      const since = downSince(body, o, now);
+      return {
+        level: since === null ? 'clear' : 'raise',
+        since: since ?? now,
+        value: null,
+        detail: { lastSeen: o.lastSeen, lastWill: o.connected === false },
+      };
+    }
+    case 'threshold': {
+      const v = o.values[body.metric];
+      const detail = { metric: body.metric, op: body.op, limit: body.raise };
+      if (v === undefined) return { level: 'hold', since: now, value: null, detail };
+      // Outside the hours the rule is for, its condition does not hold (door open while open, AC while closed).
+      const applies = body.when === 'always' || (body.when === 'open') === open;
+      if (!applies) return { level: 'clear', since: now, value: v, detail };
+      const beyond = body.op === 'above' ? v > body.raise : v < body.raise;
+      const back = body.op === 'above' ? v <= body.clear : v >= body.clear;
+      return { level: beyond ? 'raise' : back ? 'clear' : 'hold', since: now, value: v, detail };
+    }
+    case 'fault':
+      return {
+        level: o.fault ? 'raise' : 'clear',
+        since: now,
+        value: null,
+        detail: { code: o.fault?.code ?? null, message: o.fault?.message ?? null },
+      };
+    case 'refused_rate': {
+      const codes = new Set<string>(body.codes);
+      const recent = o.refusals.filter((r) => codes.has(r.code) && now - r.at < body.windowMs);
+      const last = recent.at(-1);
+      return {
+        level: recent.length >= body.count ? 'raise' : recent.length === 0 ? 'clear' : 'hold',
+        since: recent[0]?.at ?? now,
+        value: recent.length,
+        detail: { code: last?.code ?? null, count: body.count, windowMs: body.windowMs },
+      };
+    }
+    default:
+      return { level: 'hold', since: now, value: null, detail: {} };
+  }
+}
+
+/** Every enabled device of the site down: raise, since the last of them went. */
+export function siteDarkLevel(
+  devices: DeviceRecord[],
+  obs: (id: string) => Observed,
+  rules: RuleBook,
+  now: number,
+): { level: Level; since: number; devices: number } {
+  if (devices.length === 0) return { level: 'clear', since: now, devices: 0 };
+  let latest = 0;
+  for (const d of devices) {
+    const offline = rules.forDevice(d).find((r) => r.body.type === 'offline')?.body;
+    if (offline?.type !== 'offline') return { level: 'clear', since: now, devices: 0 };
+    const since = downSince(offline, obs(d.id), now);
+    if (since === null) return { level: 'clear', since: now, devices: devices.length };
+    latest = Math.max(latest, since);
+  }
+  return { level: 'raise', since: latest, devices: devices.length };
+}
+
+/** People inside (the sum of the site's counters) against its seats. */
+export function siteOccupancyLevel(
+  body: Extract<RuleBody, { type: 'over_seats' }>,
+  seats: number,
+  devices: DeviceRecord[],
+  obs: (id: string) => Observed,
+): { level: Level; value: number | null } {
+  const counts = devices
+    .filter((d) => d.kind === 'occupancy_counter')
+    .map((d) => obs(d.id).values.occupancy)
+    .filter((v): v is number => v !== undefined);
+  if (counts.length === 0) return { level: 'hold', value: null };
+  const people = counts.reduce((a, b) => a + b, 0);
+  const limit = seats + body.margin;
+  return {
+    level: people > limit ? 'raise' : people <= limit - body.clearBelow ? 'clear' : 'hold',
+    value: people,
+  };
+}
