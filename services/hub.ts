@@ -1,6 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { createBroker } from '../broker/broker.js';
+import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
@@ -29,12 +30,15 @@ export interface Hub {
   bus: EventBus;
   ingest: Ingest;
   appointments: Appointments;
+  alerts: Alerts;
   close(): Promise<void>;
 }
 
 export interface HubOptions {
   /** The clock of appointment rules (cut-off, no-shows, retention); tests pass their own. */
   now?: () => number;
+  /** The alerts' clock and tick (tests drive durations with a fake clock). */
+  alerts?: AlertsOptions;
 }
 
 /** Device changes after which the device's open connection must go (it would keep publishing). */
@@ -64,6 +68,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000, bus);
   const ingestErrors = new IngestErrorLog(db, bus);
   const appointments = await createAppointments({ db, sites, bus, config, log, now: options.now });
+  const alerts = createAlerts({ db, devices, sites, telemetry, bus, config, log, options: options.alerts });
   const live = new LiveState(devices, bus, {
     timeZone: config.HUB_TZ,
     staleAfterMs: config.STALE_AFTER_S * 1000,
@@ -115,6 +120,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     ingestErrors,
     broker,
     appointments,
+    alerts,
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),
@@ -157,6 +163,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         async () => live.start({ sites: await sites.list(), latest: await telemetry.latest() }),
         () => live.stop(),
       ),
+      alerts,
       part(
         'ingest',
         () => {},
@@ -208,6 +215,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     bus,
     ingest,
     appointments,
+    alerts,
     close: () => {
       closing ??= stopAll();
       return closing;
