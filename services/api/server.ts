@@ -14,6 +14,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
+import { alertRoutes } from '../alerts/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import type { ApiContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
@@ -76,6 +77,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(appointmentRoutes(ctx), { prefix: '/api' });
   await app.register(userRoutes(ctx), { prefix: '/api' });
   await app.register(configRoutes(ctx), { prefix: '/api' });
+  await app.register(alertRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {
