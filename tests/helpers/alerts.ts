@@ -19,23 +19,31 @@ export async function alertHub(extra: Record<string, string | number> = {}, data
 /** A provisioned, connected device that publishes readings and events with its own seq. */
 export class TestDevice {
   private seq = 0;
+  client!: MqttClient;
   constructor(
-    readonly client: MqttClient,
     readonly siteId: string,
     readonly id: string,
+    readonly secret: string,
+    private readonly mqttUrl: string,
   ) {}
 
   static async connect(hub: Hub, api: ApiClient, siteId: string, id: string, kind: DeviceKind) {
     const p = await provision(api, siteId, id, kind);
-    const client = await connectDevice(hub.mqttUrl, p.mqtt.username, p.secret, {
+    const d = new TestDevice(siteId, id, p.secret, hub.mqttUrl);
+    await d.reconnect();
+    return d;
+  }
+
+  /** Connects (again) with a Last Will, as the huts' devices do. */
+  async reconnect(): Promise<void> {
+    this.client = await connectDevice(this.mqttUrl, this.id, this.secret, {
       will: {
-        topic: topicFor(siteId, id, 'status'),
+        topic: topicFor(this.siteId, this.id, 'status'),
         payload: Buffer.from('{"online":false}'),
         qos: 1,
         retain: true,
       },
     });
-    return Object.assign(new TestDevice(client, siteId, id), { secret: p.secret });
   }
 
   /** Publishes one reading and waits for its PUBACK (stored, on the bus). */
