@@ -205,6 +205,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const host = config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST;
   const mqttHost = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
 
+  alerts.setPublicUrl(`http://${host}:${httpPort}`);
   let closing: Promise<void> | undefined;
   return {
     config,

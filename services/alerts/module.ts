@@ -50,6 +50,8 @@ export function createAlerts(deps: {
     tickMs: deps.options?.tickMs ?? 5000,
   });
   let contacts: ContactRow[] = [];
+  /** The hub's own address once it listens; HUB_PUBLIC_URL wins when set. */
+  let publicUrl = `http://localhost:${config.HTTP_PORT}`;
   const outbox = new AlertOutbox(
     repo,
     ledger,
@@ -57,7 +59,7 @@ export function createAlerts(deps: {
     { contact: (id) => contacts.find((c) => c.id === id), site: (id) => engine.site(id) },
     {
       timeZone: config.HUB_TZ,
-      publicUrl: config.HUB_PUBLIC_URL ?? `http://localhost:${config.HTTP_PORT}`,
+      publicUrl: () => config.HUB_PUBLIC_URL ?? publicUrl,
       retryBaseMs: config.ALERT_RETRY_BASE_MS,
       maxAttempts: 10,
       timeoutMs: 5000,
@@ -81,6 +83,9 @@ export function createAlerts(deps: {
     dispatcher,
     outbox,
     timeZone: config.HUB_TZ,
+    setPublicUrl(url: string) {
+      publicUrl = url;
+    },
     async reloadContacts() {
       contacts = await repo.contacts();
     },

@@ -6,7 +6,7 @@ import { type AlertRepo, type ContactRow, type OutboxRow, toAlert } from './repo
 
 export interface OutboxOptions {
   timeZone: string;
-  publicUrl: string;
+  publicUrl: () => string;
   retryBaseMs: number;
   maxAttempts: number;
   timeoutMs: number;
@@ -107,7 +107,13 @@ export class AlertOutbox {
     }
     const alert = toAlert(alertRow);
     const site = this.lookup.site(alert.siteId);
-    const message = composeMessage(alert, site, row.reason as never, this.opts.timeZone, this.opts.publicUrl);
+    const message = composeMessage(
+      alert,
+      site,
+      row.reason as never,
+      this.opts.timeZone,
+      this.opts.publicUrl(),
+    );
     const now = this.clock.now();
     const deliveryId = `alert-${row.id}`;
     const request = buildRequest(

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { Alert, AlertList, DeviceKind } from '../../contract/index.js';
 import { topicFor } from '../../contract/index.js';
@@ -76,4 +78,40 @@ export async function settledAlerts(hub: Hub, api: ApiClient, ruleId: string): P
 
 export function waitForAlert(api: ApiClient, match: (a: Alert) => boolean, ms = 5000): Promise<Alert> {
   return eventually(async () => (await alertsOf(api)).find(match), ms);
+}
+
+export interface Received {
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json: Record<string, unknown>;
+}
+
+/** A local HTTP receiver on port 0 that records every POST; `status` is what it answers. */
+export async function receiver(status = 200, reply = '{"errcode":0,"errmsg":"ok"}') {
+  const got: Received[] = [];
+  const state = { status };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (state.status < 300) {
+        got.push({ path: url.pathname, query: url.searchParams, headers: req.headers, body, json: JSON.parse(body) });
+      }
+      res.writeHead(state.status, { 'content-type': 'application/json' }).end(reply);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    got,
+    state,
+    port,
+    url: (path = '/hook') => `http://127.0.0.1:${port}${path}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
