@@ -100,7 +100,13 @@ export async function receiver(status = 200, reply = '{"errcode":0,"errmsg":"ok"
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (state.status < 300) {
-        got.push({ path: url.pathname, query: url.searchParams, headers: req.headers, body, json: JSON.parse(body) });
+        got.push({
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body,
+          json: JSON.parse(body),
+        });
       }
       res.writeHead(state.status, { 'content-type': 'application/json' }).end(reply);
     });
