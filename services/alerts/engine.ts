@@ -354,7 +354,7 @@ export class AlertEngine {
         wasDown: false,
         values: {},
         valueTs: {},
-        fault: null,
+        fault: undefined,
         refusals: [],
       };
       this.observed.set(deviceId, o);

@@ -15,7 +15,8 @@ export interface Observed {
   /** Newest value of each metric (booleans as 0/1, as stored). */
   values: Record<string, number>;
   valueTs: Record<string, number>;
-  fault: { code: string; message: string } | null;
+  /** undefined until a fault or fault_cleared was seen since start: a restart does not clear a fault. */
+  fault: { code: string; message: string } | null | undefined;
   refusals: Array<{ code: string; at: number }>;
 }
 
@@ -62,7 +63,7 @@ export function deviceLevel(body: RuleBody, o: Observed, now: number, open: bool
     }
     case 'fault':
       return {
-        level: o.fault ? 'raise' : 'clear',
+        level: o.fault === undefined ? 'hold' : o.fault ? 'raise' : 'clear',
         since: now,
         value: null,
         detail: { code: o.fault?.code ?? null, message: o.fault?.message ?? null },

@@ -26,7 +26,8 @@ export class TestDevice {
     readonly siteId: string,
     readonly id: string,
     readonly secret: string,
-    private readonly mqttUrl: string,
+    /** Where it connects; a restarted hub listens on a new port. */
+    public mqttUrl: string,
   ) {}
 
   static async connect(hub: Hub, api: ApiClient, siteId: string, id: string, kind: DeviceKind) {
