@@ -1,7 +1,9 @@
 import type { DeviceKind, IngestErrorCode, Role, Site, SiteHealth } from '../../../contract/index.js';
+import alertsZh from './alerts-zh-CN.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
+  alerts: alertsZh,
   app: {
     name: '驿站 Hub',
     title: '驿站 Hub · 站点概览',
@@ -63,6 +65,7 @@ const zhCN = {
     overview: '站点概览',
     devices: '设备管理',
     users: '用户管理',
+    alerts: '告警',
   },
   role: {
     admin: '管理员',
