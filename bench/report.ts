@@ -58,6 +58,9 @@ export function buildMarkdown(run: BenchRun): string {
   const ratio = (den?: RelayResult) => (e2e && den ? e2e.readingsPerS / den.deliveredPerS : NaN);
   const lat = (rate: number) => data<LatencyResult>(`hub-latency-${rate}`);
   const idle = data<IdleResult>('hub-idle');
+  const alertsOn = data<E2eResult>('alerts-on');
+  const alertsOff = data<E2eResult>('alerts-off');
+  const alertLat = data<Percentiles>('alerts-latency');
   const range = data<RangeResult>('hub-range');
   const profile = data<ProfileSummary & { readingsPerS: number; cpu: CpuReport; file: string }>(
     'hub-profile',
@@ -88,6 +91,20 @@ export function buildMarkdown(run: BenchRun): string {
       hi?.liveLatency && hi.liveLatency.n > 0
         ? hi.liveLatency.p99 < 50 && hi.liveLatency.missed === 0
         : undefined,
+    ],
+    [
+      'hub e2e with the default alert rules on within 5 % of rules off',
+      alertsOn && alertsOff
+        ? `${dec((alertsOn.readingsPerS / alertsOff.readingsPerS) * 100, 1)} % (${int(alertsOn.readingsPerS)} vs ${int(alertsOff.readingsPerS)} /s)`
+        : (failed('alerts-on') ?? failed('alerts-off') ?? '—'),
+      alertsOn && alertsOff ? alertsOn.readingsPerS >= 0.95 * alertsOff.readingsPerS : undefined,
+    ],
+    [
+      'p99 alert raised → socket.io < 100 ms (under full-rate load)',
+      alertLat
+        ? `${dec(alertLat.p99)} ms (p50 ${dec(alertLat.p50)}, n ${alertLat.n})`
+        : (failed('alerts-latency') ?? '—'),
+      alertLat ? alertLat.p99 < 100 : undefined,
     ],
     [
       '≤ 10 KiB RSS per idle authenticated connection',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alertLatency } from './alerts.js';
 import { type ReferenceBroker, startAedes, startMosquitto } from './brokers.js';
 import { CpuWindow, machine } from './cpu.js';
 import { benchCredentials, seedFleet, seedHistory, seedIdleDevices } from './hub-data.js';
@@ -167,7 +168,43 @@ await group('hub', opts.only.includes('hub') ? hubPhases : [], 10 * runLimit + 2
   }
 });
 
-// 3. Idle connections, on a fresh hub so that RSS at zero is not inflated by the runs above.
+// 3. Alerts: the same end-to-end run with the default rules off and on, side by side (issue 11),
+// then alert raised → dashboard latency while the hub carries the full-rate load.
+const alertPhases = [
+  { id: 'alerts-off', title: 'hub end to end, alert rules off (ALERTS=off)' },
+  { id: 'alerts-on', title: 'hub end to end, default alert rules on' },
+  { id: 'alerts-latency', title: 'alert raised → socket.io, under full-rate load' },
+];
+await group(
+  'alerts',
+  opts.only.includes('alerts') ? alertPhases : [],
+  4 * runLimit + 240_000,
+  async (scope) => {
+    if (!opts.only.includes('alerts')) return;
+    for (const [i, alerts] of (['off', 'on'] as const).entries()) {
+      const dir = scope.add(makeTempDir(`alerts-${alerts}`), removeTempDir);
+      await seedFleet(dir, opts.sites, cred);
+      const hub = scope.add(await startHubProcess(dir, { ALERTS: alerts }), (h) => h.stop());
+      const gen = scope.add(await startHubGenerator(hub, opts, cred.secret), (g) => g.close());
+      await phase(alertPhases[i]!.id, alertPhases[i]!.title, runLimit + 60_000, () =>
+        measureE2e(hub, gen, opts, nextSeqBase()),
+      );
+      if (alerts === 'on') {
+        await phase(alertPhases[2]!.id, alertPhases[2]!.title, 120_000, async () => {
+          const load = measureE2e(hub, gen, { ...opts, windowMs: opts.windowMs * 2 }, nextSeqBase());
+          await sleep(opts.warmupMs);
+          const latency = await alertLatency(hub, opts.quick ? 50 : 200);
+          await load;
+          return latency;
+        });
+      }
+      await gen.close();
+      await hub.stop();
+    }
+  },
+);
+
+// 4. Idle connections, on a fresh hub so that RSS at zero is not inflated by the runs above.
 const idlePhase = { id: 'hub-idle', title: 'hub idle authenticated connections' };
 await group(
   'hub for idle connections',
