@@ -39,7 +39,7 @@ export function downSince(
 }
 
 /** One device-level rule's condition now. */
-export function deviceLevel(body: RuleBody, o: Observed, now: number, open: boolean): DeviceLevel {
+export function deviceLevel(body: RuleBody, o: Observed, now: number, open: () => boolean): DeviceLevel {
   switch (body.type) {
     case 'offline': {
       const since = downSince(body, o, now);
@@ -55,7 +55,7 @@ export function deviceLevel(body: RuleBody, o: Observed, now: number, open: bool
       const detail = { metric: body.metric, op: body.op, limit: body.raise };
       if (v === undefined) return { level: 'hold', since: now, value: null, detail };
       // Outside the hours the rule is for, its condition does not hold (door open while open, AC while closed).
-      const applies = body.when === 'always' || (body.when === 'open') === open;
+      const applies = body.when === 'always' || (body.when === 'open') === open();
       if (!applies) return { level: 'clear', since: now, value: v, detail };
       const beyond = body.op === 'above' ? v > body.raise : v < body.raise;
       const back = body.op === 'above' ? v <= body.clear : v >= body.clear;

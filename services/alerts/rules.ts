@@ -33,6 +33,8 @@ interface DeviceRef {
 export class RuleBook {
   private readonly overrides = new Map<string, Override>();
   private readonly cache = new Map<string, EffectiveRule[]>();
+  /** Bumped whenever the rules change: the engine's per-device plans rebuild on it. */
+  version = 0;
 
   constructor(private readonly repo: AlertRepo) {}
 
@@ -40,6 +42,7 @@ export class RuleBook {
     this.overrides.clear();
     this.cache.clear();
     for (const o of await this.repo.overrides()) this.overrides.set(key(o.siteId, o.deviceId, o.ruleId), o);
+    this.version++;
   }
 
   /** Per-device rules that apply to this device's kind. */
@@ -125,12 +128,14 @@ export class RuleBook {
     await this.repo.putOverride(o, by, at);
     this.overrides.set(key(o.siteId, o.deviceId, o.ruleId), o);
     this.cache.clear();
+    this.version++;
   }
 
   async remove(siteId: string, deviceId: string | null, ruleId: string): Promise<boolean> {
     const removed = await this.repo.deleteOverride(siteId, deviceId, ruleId);
     this.overrides.delete(key(siteId, deviceId, ruleId));
     this.cache.clear();
+    this.version++;
     return removed;
   }
 }
