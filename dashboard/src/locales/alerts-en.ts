@@ -2,6 +2,10 @@ import type alertsZh from './alerts-zh-CN.js';
 
 const alertsEn: typeof alertsZh = {
   heading: 'Alerts',
+  error: {
+    ALERT_NOT_FOUND: 'No such alert (it may belong to a site you do not manage)',
+    ALERT_NOT_OPEN: 'This alert was already acknowledged or has ended',
+  },
   severity: { critical: 'Critical', warning: 'Warning', info: 'Info' },
   state: {
     open: 'Open',

@@ -1,6 +1,10 @@
 /** Alerts (issue 11), merged into zh-CN as `alerts`; its shape is the schema alerts-en.ts must match. */
 const alertsZh = {
   heading: '告警',
+  error: {
+    ALERT_NOT_FOUND: '没有这条告警（可能不属于你管理的站点）',
+    ALERT_NOT_OPEN: '这条告警已经确认或结束',
+  },
   severity: { critical: '严重', warning: '警告', info: '提示' },
   state: { open: '未结束', active: '未确认', acknowledged: '已确认', cleared: '已恢复', resolved: '已处理' },
   rule: {
