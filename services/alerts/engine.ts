@@ -4,9 +4,16 @@ import type { EventBus } from '../bus/event-bus.js';
 import type { DeviceRecord, DeviceRepo } from '../state/devices.js';
 import type { AlertClock } from './clock.js';
 import { type AlertLedger, alertKey } from './ledger.js';
-import { deviceLevel, type Observed, siteDarkLevel, siteOccupancyLevel } from './levels.js';
+import {
+  detailOf,
+  deviceLevel,
+  type Observed,
+  siteDarkLevel,
+  siteOccupancyLevel,
+  thresholdLevel,
+} from './levels.js';
 import type { RuleBook } from './rules.js';
-import { Tracker } from './tracker.js';
+import { type Level, Tracker } from './tracker.js';
 
 interface Plan {
   version: number;
@@ -166,9 +173,9 @@ export class AlertEngine {
       const d = this.devices.get(r.deviceId);
       if (!d) continue;
       const o = this.seen(d.id, now);
-      for (const [metric, value] of Object.entries(r.values)) {
+      for (const metric in r.values) {
         if ((o.valueTs[metric] ?? -1) > r.ts) continue;
-        o.values[metric] = value;
+        o.values[metric] = r.values[metric]!;
         o.valueTs[metric] = r.ts;
       }
       this.afterObservation(d, now, r.values);
@@ -251,6 +258,7 @@ export class AlertEngine {
   private evalDevice(d: DeviceRecord, now: number, metrics?: Record<string, number>): void {
     const o = this.obs(d.id, now);
     const plan = this.plan(d);
+    const open = () => this.isOpen(d.siteId, now);
     for (const item of plan.items) {
       const { rule, key, tracker } = item;
       const b = rule.body;
@@ -258,10 +266,17 @@ export class AlertEngine {
         if (b.type === 'threshold' ? !(b.metric in metrics) : b.type !== 'offline') continue;
         if (b.type === 'offline' && !tracker.open && tracker.pendingSince === null) continue;
       }
-      const { level, since, value, detail } =
-        b.enabled && d.enabled
-          ? deviceLevel(b, o, now, () => this.isOpen(d.siteId, now))
-          : { level: 'clear' as const, since: now, value: null, detail: {} };
+      let level: Level = 'clear';
+      let since = now;
+      let value: number | null = null;
+      if (b.enabled && d.enabled) {
+        if (b.type === 'threshold') {
+          // The hot path (every stored reading): no allocation.
+          const v = o.values[b.metric];
+          level = thresholdLevel(b, v, open);
+          value = v ?? null;
+        } else ({ level, since, value } = deviceLevel(b, o, now, open));
+      }
       const step = tracker.step(level, now, 'forMs' in b ? b.forMs : 0, b.clearForMs, since);
       if (step === 'clear') this.ledger.clear(key, value);
       if (step !== 'raise') continue;
@@ -275,7 +290,7 @@ export class AlertEngine {
         severity: b.severity,
         since: tracker.pendingSince ?? since,
         value,
-        detail: { ...detail, kind: d.kind },
+        detail: { ...detailOf(b, o, now), kind: d.kind },
         muted: this.isMuted(rule, d.siteId, d.id, rule.id, now),
         parentKey,
       });

@@ -24,7 +24,6 @@ export interface DeviceLevel {
   level: Level;
   since: number;
   value: number | null;
-  detail: Alert['detail'];
 }
 
 /** When a device went down, or null while it is up: a Last Will, or silent past its allowance. */
@@ -38,49 +37,70 @@ export function downSince(
   return now >= silentFrom ? silentFrom : null;
 }
 
+/**
+ * A threshold's level for value `v`: beyond the raise level, back past the clear level, or in
+ * between (hold). Outside the hours the rule is for (door open while open, AC while closed) its
+ * condition does not hold. Allocation-free: it runs for every stored reading.
+ */
+export function thresholdLevel(
+  b: Extract<RuleBody, { type: 'threshold' }>,
+  v: number | undefined,
+  open: () => boolean,
+): Level {
+  if (v === undefined) return 'hold';
+  if (b.when !== 'always' && (b.when === 'open') !== open()) return 'clear';
+  if (b.op === 'above') return v > b.raise ? 'raise' : v <= b.clear ? 'clear' : 'hold';
+  return v < b.raise ? 'raise' : v >= b.clear ? 'clear' : 'hold';
+}
+
 /** One device-level rule's condition now. */
 export function deviceLevel(body: RuleBody, o: Observed, now: number, open: () => boolean): DeviceLevel {
   switch (body.type) {
     case 'offline': {
       const since = downSince(body, o, now);
-      return {
-        level: since === null ? 'clear' : 'raise',
-        since: since ?? now,
-        value: null,
-        detail: { lastSeen: o.lastSeen, lastWill: o.connected === false },
-      };
+      return { level: since === null ? 'clear' : 'raise', since: since ?? now, value: null };
     }
     case 'threshold': {
       const v = o.values[body.metric];
-      const detail = { metric: body.metric, op: body.op, limit: body.raise };
-      if (v === undefined) return { level: 'hold', since: now, value: null, detail };
-      // Outside the hours the rule is for, its condition does not hold (door open while open, AC while closed).
-      const applies = body.when === 'always' || (body.when === 'open') === open();
-      if (!applies) return { level: 'clear', since: now, value: v, detail };
-      const beyond = body.op === 'above' ? v > body.raise : v < body.raise;
-      const back = body.op === 'above' ? v <= body.clear : v >= body.clear;
-      return { level: beyond ? 'raise' : back ? 'clear' : 'hold', since: now, value: v, detail };
+      return { level: thresholdLevel(body, v, open), since: now, value: v ?? null };
     }
     case 'fault':
-      return {
-        level: o.fault === undefined ? 'hold' : o.fault ? 'raise' : 'clear',
-        since: now,
-        value: null,
-        detail: { code: o.fault?.code ?? null, message: o.fault?.message ?? null },
-      };
+      return { level: o.fault === undefined ? 'hold' : o.fault ? 'raise' : 'clear', since: now, value: null };
     case 'refused_rate': {
-      const codes = new Set<string>(body.codes);
-      const recent = o.refusals.filter((r) => codes.has(r.code) && now - r.at < body.windowMs);
-      const last = recent.at(-1);
+      const recent = recentRefusals(body, o, now);
       return {
         level: recent.length >= body.count ? 'raise' : recent.length === 0 ? 'clear' : 'hold',
         since: recent[0]?.at ?? now,
         value: recent.length,
-        detail: { code: last?.code ?? null, count: body.count, windowMs: body.windowMs },
       };
     }
     default:
-      return { level: 'hold', since: now, value: null, detail: {} };
+      return { level: 'hold', since: now, value: null };
+  }
+}
+
+function recentRefusals(body: Extract<RuleBody, { type: 'refused_rate' }>, o: Observed, now: number) {
+  const codes = new Set<string>(body.codes);
+  return o.refusals.filter((r) => codes.has(r.code) && now - r.at < body.windowMs);
+}
+
+/** What the alert's message needs to say, built only when it is raised. */
+export function detailOf(body: RuleBody, o: Observed, now: number): Alert['detail'] {
+  switch (body.type) {
+    case 'offline':
+      return { lastSeen: o.lastSeen, lastWill: o.connected === false };
+    case 'threshold':
+      return { metric: body.metric, op: body.op, limit: body.raise };
+    case 'fault':
+      return { code: o.fault?.code ?? null, message: o.fault?.message ?? null };
+    case 'refused_rate':
+      return {
+        code: recentRefusals(body, o, now).at(-1)?.code ?? null,
+        count: body.count,
+        windowMs: body.windowMs,
+      };
+    default:
+      return {};
   }
 }
 
