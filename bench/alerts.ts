@@ -10,10 +10,10 @@ import { type Percentiles, percentiles } from './protocol.js';
  * from the publish (the bench process's clock) to the socket.io `alert` message an admin's
  * dashboard receives (a site and device of its own, so the load's marker never crosses the rule), while the hub carries whatever load the caller puts on it.
  */
-const SITE = 'bench-alerts';
-const DEVICE = 'bench-alerts-occ';
 
-export async function alertLatency(hub: HubProcess, cycles: number): Promise<Percentiles> {
+export async function alertLatency(hub: HubProcess, cycles: number, tag = 'paced'): Promise<Percentiles> {
+  const SITE = `bench-alerts-${tag}`;
+  const DEVICE = `${SITE}-occ`;
   const call = async (method: string, path: string, body: unknown) => {
     const res = await fetch(`${hub.httpUrl}${path}`, {
       method,
