@@ -112,7 +112,8 @@ export class AlertLedger {
       const stored = await this.repo.insertAlert({ ...values, parent_id: parent?.id || null });
       entry.id = stored.id;
       entry.row = stored;
-      await this.emit(stored);
+      // Nothing is queued for a new alert yet: no delivery query on the way to the dashboards.
+      this.bus.emit('alert.changed', { alert: toAlert(stored) });
     });
   }
 
