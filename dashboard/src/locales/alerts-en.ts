@@ -73,6 +73,7 @@ const alertsEn: typeof alertsZh = {
     wholeSite: 'Whole site',
     source: { default: 'Default', site: 'This site', device: 'This device' },
     enabled: 'On',
+    muteWhenClosed: 'Do not send while closed',
     raise: 'Raise at',
     clear: 'Clear at',
     forMin: 'For (min)',

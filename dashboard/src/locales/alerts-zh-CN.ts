@@ -66,6 +66,7 @@ const alertsZh = {
     wholeSite: '整个站点',
     source: { default: '默认', site: '本站设置', device: '本设备设置' },
     enabled: '启用',
+    muteWhenClosed: '闭站时不发通知',
     raise: '触发值',
     clear: '恢复值',
     forMin: '持续（分钟）',
