@@ -7,6 +7,7 @@ import { type AlertLedger, alertKey } from './ledger.js';
 import {
   detailOf,
   deviceLevel,
+  lowerBound,
   type Observed,
   siteDarkLevel,
   siteOccupancyLevel,
@@ -218,9 +219,17 @@ export class AlertEngine {
     if (!d) return;
     const now = this.clock.now();
     const o = this.obs(deviceId, now);
-    o.refusals.push({ code, at: now });
-    while (o.refusals.length > 0 && now - o.refusals[0]!.at > MAX_REFUSAL_AGE_MS) o.refusals.shift();
-    if (o.refusals.length > 10_000) o.refusals.splice(0, o.refusals.length - 10_000);
+    let times = o.refusals.get(code);
+    if (!times) {
+      times = [];
+      o.refusals.set(code, times);
+    }
+    times.push(now);
+    // Bounded and amortised: the stale prefix goes once it is a quarter of the array (or 1,024
+    // entries), and never more than 10,000 are kept; a flooding device costs O(log n) a refusal.
+    const stale = lowerBound(times, now - MAX_REFUSAL_AGE_MS + 1);
+    if (stale > 0 && (stale >= 1024 || stale * 4 >= times.length)) times.splice(0, stale);
+    if (times.length > 11_000) times.splice(0, times.length - 10_000);
     this.evalDevice(d, now);
   }
 
@@ -406,7 +415,7 @@ export class AlertEngine {
         values: {},
         valueTs: {},
         fault: undefined,
-        refusals: [],
+        refusals: new Map(),
       };
       this.observed.set(deviceId, o);
     }

@@ -17,7 +17,8 @@ export interface Observed {
   valueTs: Record<string, number>;
   /** undefined until a fault or fault_cleared was seen since start: a restart does not clear a fault. */
   fault: { code: string; message: string } | null | undefined;
-  refusals: Array<{ code: string; at: number }>;
+  /** Hub times of recent refusals, per code, ascending (bounded: see AlertEngine.onRefused). */
+  refusals: Map<string, number[]>;
 }
 
 export interface DeviceLevel {
@@ -69,9 +70,9 @@ export function deviceLevel(body: RuleBody, o: Observed, now: number, open: () =
     case 'refused_rate': {
       const recent = recentRefusals(body, o, now);
       return {
-        level: recent.length >= body.count ? 'raise' : recent.length === 0 ? 'clear' : 'hold',
-        since: recent[0]?.at ?? now,
-        value: recent.length,
+        level: recent.count >= body.count ? 'raise' : recent.count === 0 ? 'clear' : 'hold',
+        since: recent.first ?? now,
+        value: recent.count,
       };
     }
     default:
@@ -79,9 +80,40 @@ export function deviceLevel(body: RuleBody, o: Observed, now: number, open: () =
   }
 }
 
+/** First index of ascending `a` whose value is ≥ `t`. */
+export function lowerBound(a: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Refusals of the rule's codes within its window: how many, the first one, and the newest code.
+ * A binary search per code, so a device flooding refused messages costs O(log n) per refusal.
+ */
 function recentRefusals(body: Extract<RuleBody, { type: 'refused_rate' }>, o: Observed, now: number) {
-  const codes = new Set<string>(body.codes);
-  return o.refusals.filter((r) => codes.has(r.code) && now - r.at < body.windowMs);
+  let count = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let lastAt = -1;
+  let lastCode: string | null = null;
+  for (const code of body.codes) {
+    const a = o.refusals.get(code);
+    if (!a || a.length === 0) continue;
+    const i = lowerBound(a, now - body.windowMs + 1);
+    if (i === a.length) continue;
+    count += a.length - i;
+    first = Math.min(first, a[i]!);
+    if (a[a.length - 1]! > lastAt) {
+      lastAt = a[a.length - 1]!;
+      lastCode = code;
+    }
+  }
+  return { count, first: count > 0 ? first : null, lastCode };
 }
 
 /** What the alert's message needs to say, built only when it is raised. */
@@ -95,7 +127,7 @@ export function detailOf(body: RuleBody, o: Observed, now: number): Alert['detai
       return { code: o.fault?.code ?? null, message: o.fault?.message ?? null };
     case 'refused_rate':
       return {
-        code: recentRefusals(body, o, now).at(-1)?.code ?? null,
+        code: recentRefusals(body, o, now).lastCode,
         count: body.count,
         windowMs: body.windowMs,
       };
