@@ -1,5 +1,5 @@
 import { computed, reactive, ref } from 'vue';
-import { type Alert, SEVERITY_RANK, type Severity } from '../../../contract/index.js';
+import { type Alert, SEVERITY_RANK, type Severity, type SiteHealth } from '../../../contract/index.js';
 import type { Live } from '../live.js';
 import { alertsApi } from './api.js';
 import { announce } from './notify.js';
@@ -75,6 +75,12 @@ function createStore(live: Live) {
     return first ? SEVERITY_RANK[first.severity] * 2 + (first.state === 'active' ? 0 : 1) : 99;
   }
 
+  /** An open warning or critical alert makes an otherwise fine site need attention (−3.5 °C is not 正常). */
+  function health(siteId: string, status: SiteHealth): SiteHealth {
+    const c = counts(siteId);
+    return status === 'ok' && c.critical + c.warning > 0 ? 'attention' : status;
+  }
+
   /** Applies the server's answer at once (the socket message follows). */
   function applied(a: Alert) {
     if (OPEN.has(a.state)) open.set(a.id, a);
@@ -82,7 +88,7 @@ function createStore(live: Live) {
     version.value++;
   }
 
-  return { open, bySite, counts, urgency, refresh, applied, version };
+  return { open, bySite, counts, urgency, health, refresh, applied, version };
 }
 
 export function compareAlerts(a: Alert, b: Alert): number {
