@@ -203,6 +203,38 @@ describe('rules and silences', () => {
     await w.reading({ on: true, water_level_pct: 40 });
     await clock.advance(1000);
     expect(await settledAlerts(hub, api, 'water_low')).toHaveLength(1);
+
+    // A threshold of the device's own on any metric it has: power above 1,500 W for a minute.
+    const custom = {
+      type: 'threshold',
+      enabled: true,
+      severity: 'info',
+      muteWhenClosed: false,
+      metric: 'power_w',
+      op: 'above',
+      raise: 1500,
+      clear: 1200,
+      forMs: 60_000,
+      clearForMs: 0,
+      when: 'always',
+    };
+    const notMeasured = await api.json<ApiError>('PUT', '/api/alerts/rules/custom_humid', {
+      siteId: SITE,
+      deviceId: 'water-1',
+      body: { ...custom, metric: 'humidity_pct' },
+    });
+    expect(notMeasured.body.fields?.map((f) => f.path)).toEqual(['body.metric']);
+    const added = await api.json('PUT', '/api/alerts/rules/custom_power_w_above', {
+      siteId: SITE,
+      deviceId: 'water-1',
+      body: custom,
+    });
+    expect(added.status).toBe(200);
+    await w.reading({ on: true, power_w: 1800, water_level_pct: 90 });
+    await clock.advance(61_000);
+    expect(await settledAlerts(hub, api, 'custom_power_w_above')).toMatchObject([
+      { deviceId: 'water-1', value: 1800, detail: { metric: 'power_w', limit: 1500 } },
+    ]);
   });
 
   it('a maintenance window records alerts without sending them; they are sent if still open when it ends', async () => {

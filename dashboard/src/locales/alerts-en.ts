@@ -82,6 +82,12 @@ const alertsEn: typeof alertsZh = {
     reset: 'Reset to default',
     saved: 'Saved',
     readOnly: 'Read only: planners cannot change thresholds',
+    custom: 'New threshold rule',
+    metric: 'Metric',
+    op: 'Direction',
+    above: 'above',
+    below: 'below',
+    add: 'Add rule',
   },
   silence: {
     reason: 'Reason',

@@ -75,6 +75,12 @@ const alertsZh = {
     reset: '恢复默认',
     saved: '已保存',
     readOnly: '只读：规划人员不能修改阈值',
+    custom: '新增阈值规则',
+    metric: '指标',
+    op: '方向',
+    above: '高于',
+    below: '低于',
+    add: '添加规则',
   },
   silence: {
     reason: '原因',
