@@ -91,11 +91,13 @@ describe.skipIf(!hasChromium)(
       const panel = page.getByTestId('alerts-panel');
       const panelItem = panel.locator('[data-testid="alert-item"][data-rule="water_low"]');
       await panelItem.waitFor();
+      await panelItem.getByTestId('alert-ack-note').fill('已通知保洁补水');
       await panelItem.getByTestId('alert-ack').click();
       await panel.locator('[data-testid="alert-item"][data-state="acknowledged"]').waitFor();
       expect(await panelItem.getByTestId('alert-acked-by').textContent()).toContain('li');
       const [stored] = await settledAlerts(hub, admin, 'water_low');
-      expect(stored).toMatchObject({ state: 'acknowledged', ackedBy: 'li' });
+      expect(stored).toMatchObject({ state: 'acknowledged', ackedBy: 'li', ackNote: '已通知保洁补水' });
+      expect(await panelItem.getByTestId('alert-acked-by').textContent()).toContain('已通知保洁补水');
       await screenshot(page, 'alerts-site-panel');
 
       // Refilled: the panel clears live, with no reload.
