@@ -1,5 +1,5 @@
-# The hub as one image; docker-compose.yml runs it. Node 20, as the project targets.
-FROM node:20-bookworm-slim AS build
+# The hub as one image; docker-compose.yml runs it. Node 22 (20 and 24 are tested too; see README).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
@@ -7,7 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HUB_DATA_DIR=/data
 COPY --from=build /app/node_modules ./node_modules

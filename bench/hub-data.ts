@@ -42,7 +42,9 @@ function siteRow(id: string, n: number): Database['sites'] {
     name_en: `Bench station ${n}`,
     type: 'health',
     community: 'bench',
+    community_en: null,
     address: '',
+    address_en: null,
     lat: 36.66 + n * 1e-4,
     lng: 117.12,
     // Always open, so that opening hours never change a site's state during a run.
@@ -54,7 +56,16 @@ function siteRow(id: string, n: number): Database['sites'] {
 }
 
 function deviceRow(id: string, site: string, kind: string, secretHash: string): Database['devices'] {
-  return { id, site_id: site, kind, name: id, enabled: 1, secret_hash: secretHash, created_at: Date.now() };
+  return {
+    id,
+    site_id: site,
+    kind,
+    name: id,
+    name_en: null,
+    enabled: 1,
+    secret_hash: secretHash,
+    created_at: Date.now(),
+  };
 }
 
 async function insert(

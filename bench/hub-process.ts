@@ -72,6 +72,13 @@ export async function startHubProcess(
       const body = (await res.json()) as T;
       return { status: res.status, body, ms: performance.now() - t0 };
     };
+    const post = async <T>(path: string) => {
+      const res = await fetch(`${httpUrl}${path}`, {
+        method: 'POST',
+        headers: { cookie, 'x-requested-with': 'bench' },
+      });
+      return { status: res.status, body: (await res.json()) as T };
+    };
     const hubInspector = inspector;
     return {
       child,
@@ -82,7 +89,7 @@ export async function startHubProcess(
       inspector,
       get,
       async stats(reset = false) {
-        const r = await get<HubStats>(`/api/stats${reset ? '?reset=true' : ''}`);
+        const r = reset ? await post<HubStats>('/api/stats/reset') : await get<HubStats>('/api/stats');
         if (r.status !== 200) throw new Error(`/api/stats: ${r.status} ${JSON.stringify(r.body)}`);
         return r.body;
       },

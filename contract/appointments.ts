@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { siteId } from './device/index.js';
+import { localText } from './domain.js';
 import { minutesOf } from './rules/zoned-time.js';
 
 /**
@@ -174,8 +175,8 @@ export const todayReply = z.object({ day: appointmentsDay, bookings: z.array(mas
 export const publicSite = z.object({
   id: siteId,
   name: z.object({ zh: z.string(), en: z.string() }),
-  community: z.string(),
-  address: z.string(),
+  community: localText,
+  address: localText,
   openingHours: z.object({ open: hhmm, close: hhmm }),
   /** Days (hub time) with sessions still open for booking. */
   upcomingDays: z.array(localDate),
@@ -219,7 +220,7 @@ export const residentBooking = z.object({
   status: bookingStatus,
   siteId,
   siteName: z.object({ zh: z.string(), en: z.string() }),
-  address: z.string(),
+  address: localText,
   sessionId: z.number().int(),
   date: localDate,
   start: hhmm,

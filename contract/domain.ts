@@ -42,13 +42,44 @@ export const appConfig = z.object({
 });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
+
+/**
+ * Text people type (names, communities, addresses) in both languages (issue 8 #14). Chinese
+ * first; English may come later, and until then the dashboard shows the Chinese with a marker.
+ */
+export const localText = z.object({ zh: z.string(), en: z.string().optional() });
+export type LocalText = z.infer<typeof localText>;
+
+/**
+ * What a client may send for a `localText`: both forms, or a plain string, which older API
+ * clients send and which is kept as the Chinese (see `toLocalText`).
+ */
+function typedText(max: number, minZh: number) {
+  return z.union([
+    z.strictObject({
+      zh: z.string().min(minZh).max(max),
+      en: z
+        .string()
+        .min(1)
+        .max(Math.round(max * 1.5))
+        .optional(),
+    }),
+    z.string().min(minZh).max(max),
+  ]);
+}
+
+/** A typed text as stored: a plain string becomes the Chinese form. */
+export function toLocalText(v: string | LocalText): LocalText {
+  return typeof v === 'string' ? { zh: v } : v;
+}
+
 export const siteType = z.enum(['health', 'caring', 'both']);
 export const siteInput = z.strictObject({
   id: siteId,
   name: z.strictObject({ zh: z.string().min(1).max(80), en: z.string().min(1).max(120) }),
   type: siteType,
-  community: z.string().min(1).max(80).describe('community or sub-district the hut belongs to'),
-  address: z.string().max(200).default(''),
+  community: typedText(80, 1).describe('community or sub-district the hut belongs to'),
+  address: typedText(200, 0).default({ zh: '' }),
   lat: z.number().min(-90).max(90),
   lng: z.number().min(-180).max(180),
   openingHours: z
@@ -56,18 +87,23 @@ export const siteInput = z.strictObject({
     .describe('local time; close earlier than open means the hut is open past midnight'),
   seats: z.number().int().min(0).max(200),
 });
-export const site = siteInput.extend({ createdAt: z.number().int() });
+export const site = siteInput.extend({
+  community: localText,
+  address: localText,
+  createdAt: z.number().int(),
+});
 
 export const deviceInput = z.strictObject({
   id: deviceId,
   kind: deviceKind,
-  name: z.string().max(80).default(''),
+  /** Empty Chinese and no English: the device is called by its kind. */
+  name: typedText(80, 0).default({ zh: '' }),
 });
 export const device = z.object({
   id: deviceId,
   siteId,
   kind: deviceKind,
-  name: z.string(),
+  name: localText,
   enabled: z.boolean(),
   createdAt: z.number().int(),
 });
@@ -81,7 +117,7 @@ export const provisionedDevice = z.object({
 export const liveDevice = z.object({
   id: deviceId,
   kind: deviceKind,
-  name: z.string(),
+  name: localText,
   enabled: z.boolean(),
   online: z.boolean(),
   lastSeen: z.number().int().nullable(),
@@ -91,6 +127,27 @@ export const liveDevice = z.object({
   fw: z.string().nullable(),
   rssi: z.number().nullable(),
 });
+/**
+ * Fault codes the reference firmware and the simulator send in a `fault` event's `code`. The
+ * dashboard has words for these in every language; any other code is shown as sent, and the
+ * device's free-text `message` only ever as a detail.
+ */
+export const knownFaultCodes = [
+  'E_LENS_BLOCKED',
+  'E_SENSOR',
+  'E_MAGNET',
+  'E_LOW_BATTERY',
+  'E_HEATER',
+  'E_LEAK',
+  'E_MAGNETRON',
+  'E_DOOR_SWITCH',
+  'E_COMPRESSOR',
+  'E_FILTER',
+  'E_LOCK_JAM',
+  'E_RFID',
+] as const;
+export type FaultCode = (typeof knownFaultCodes)[number];
+
 export const siteHealth = z.enum(['ok', 'attention', 'offline', 'stale']);
 export const siteLive = z.object({
   siteId,

@@ -6,6 +6,8 @@ export const errorCodes = {
   BAD_CREDENTIALS: 401,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /** A state-changing request a page of another origin could have forged (issue 8): not JSON, or a foreign Origin. */
+  CSRF_REFUSED: 403,
   NOT_FOUND: 404,
   SITE_NOT_FOUND: 404,
   DEVICE_NOT_FOUND: 404,
@@ -38,6 +40,8 @@ export const errorCodes = {
   BOOKING_NOT_ACTIVE: 409,
   ALREADY_CHECKED_IN: 409,
   CHECK_IN_NOT_TODAY: 409,
+  /** A caring station (爱心驿站) has no doctors: sessions are planned at health stations only. */
+  SCREENING_NOT_AT_SITE: 409,
   // Alerts (services/alerts/).
   ALERT_NOT_FOUND: 404,
   ALERT_NOT_OPEN: 409,

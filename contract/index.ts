@@ -6,6 +6,8 @@ export * from './domain.js';
 export * from './errors.js';
 export * from './rules/alert-defaults.js';
 export * from './rules/opening-hours.js';
+export * from './rules/permissions.js';
+export * from './rules/screening.js';
 export * from './rules/site-status.js';
 export * from './rules/zoned-time.js';
 export * from './socket.js';

@@ -82,8 +82,11 @@ export function demoSites(count = 24): SiteInput[] {
         en: `${c.en} ${spot.en}${nth ? ` ${nth}` : ''} ${typeName[spot.type].en}`,
       },
       type: spot.type,
-      community: c.zh,
-      address: `经济开发区${c.zh}小区${spot.zh}旁`,
+      community: { zh: c.zh, en: c.en },
+      address: {
+        zh: `经济开发区${c.zh}小区${spot.zh}旁`,
+        en: `By the ${spot.en}, ${c.en}, Economic Development Zone`,
+      },
       lat: round6(c.lat + spot.dLat + (n - 1) * 0.0004),
       lng: round6(c.lng + spot.dLng + (n - 1) * 0.0004),
       openingHours: hoursFor(spot.type, i),
@@ -107,6 +110,6 @@ export function demoDevices(site: Pick<SiteInput, 'id'>): DeviceInput[] {
   return (Object.keys(suffixes) as DeviceKind[]).map((kind) => ({
     id: `${site.id}-${suffixes[kind]}`,
     kind,
-    name: deviceKinds[kind].label.zh,
+    name: { ...deviceKinds[kind].label },
   }));
 }

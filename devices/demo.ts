@@ -1,7 +1,8 @@
-import net from 'node:net';
 import path from 'node:path';
 import { startHub } from '../services/hub.js';
 import { demoDevices, demoSites } from './demo-fleet.js';
+import { movedPortsNote, portOr0 } from './demo-ports.js';
+import { organiser, seedDemoSessions } from './demo-sessions.js';
 import { provisionFleet } from './provision.js';
 import { runFleet } from './simulator/fleet.js';
 
@@ -12,16 +13,10 @@ import { runFleet } from './simulator/fleet.js';
  */
 const DEMO_PASSWORD = process.env.HUB_ADMIN_PASSWORD || 'yizhan-demo';
 
-async function portOr0(preferred: number, host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(0));
-    probe.listen(preferred, host, () => probe.close(() => resolve(preferred)));
-  });
-}
-
-const httpPort = await portOr0(Number(process.env.HTTP_PORT ?? 8080), '0.0.0.0');
-const mqttPort = await portOr0(Number(process.env.MQTT_PORT ?? 1883), '0.0.0.0');
+const wantedHttp = Number(process.env.HTTP_PORT ?? 8080);
+const wantedMqtt = Number(process.env.MQTT_PORT ?? 1883);
+const httpPort = await portOr0(wantedHttp, '0.0.0.0');
+const mqttPort = await portOr0(wantedMqtt, '0.0.0.0');
 const hub = await startHub({
   HUB_DATA_DIR: process.env.HUB_DATA_DIR ?? path.resolve('.demo-data'),
   HTTP_PORT: httpPort,
@@ -40,6 +35,9 @@ const devices = await provisionFleet(
     log: (line) => console.log(line),
   },
 );
+// The admin plans the demo's screening week, as a station's organiser would in the dashboard.
+const admin = await organiser(hub.httpUrl, { username: 'admin', password: DEMO_PASSWORD });
+await seedDemoSessions(hub.appointments, sites, admin, { log: (line) => console.log(line) });
 const hours = new Map(sites.map((s) => [s.id, s]));
 const fleet = runFleet({
   url: hub.mqttUrl,
@@ -52,12 +50,17 @@ const fleet = runFleet({
   log: (line) => console.log(line),
 });
 
+const portsNote = movedPortsNote([
+  // URL leaves out a scheme's default port: http's 80.
+  { name: 'HTTP', wanted: wantedHttp, got: Number(new URL(hub.httpUrl).port || 80) },
+  { name: 'MQTT', wanted: wantedMqtt, got: Number(new URL(hub.mqttUrl).port) },
+]);
 console.log(`
 Yizhan Hub demo — ${sites.length} huts, ${devices.length} devices
   dashboard  ${hub.httpUrl}   (log in as admin / ${DEMO_PASSWORD})
   MQTT       ${hub.mqttUrl}   WebSocket ${hub.wsUrl}
   API docs   ${hub.httpUrl}/docs
-  ${httpPort === 0 || mqttPort === 0 ? 'The usual ports were busy, so free ones were picked.\n  ' : ''}Ctrl-C stops.`);
+  ${portsNote ? `${portsNote}\n  ` : ''}Ctrl-C stops.`);
 
 const status = setInterval(() => {
   const s = fleet.stats();

@@ -127,6 +127,8 @@ class HubClient {
     const headers: Record<string, string> = {};
     // No content-type without a body: Fastify refuses an empty JSON body.
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // The hub refuses a bodiless write without it: a browser form could not send it (CSRF).
+    else if (method !== 'GET') headers['x-requested-with'] = 'yizhan-devices';
     if (this.cookie) headers.cookie = this.cookie;
     try {
       return await fetch(this.base + path, {

@@ -109,6 +109,17 @@ export const configSchema = z.object({
     .min(10)
     .default(2000)
     .describe('first retry delay; each further one is four times longer'),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/,
+      'true, false, or addresses and subnets, comma-separated',
+    )
+    .default('false')
+    .transform(trustProxy)
+    .describe(
+      'a TLS proxy in front: its addresses or subnets, whose X-Forwarded-For/-Proto/-Host are believed',
+    ),
   ALERTS: z.enum(['on', 'off']).default('on').describe('evaluate alert rules (off: benchmarks only)'),
   ALERT_RETRY_BASE_MS: z.coerce
     .number()
@@ -122,6 +133,14 @@ export const configSchema = z.object({
     .describe('the dashboard as people reach it; alert messages link to its site pages'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/**
+ * fastify's `trustProxy`: whom to believe about the client's address, scheme and host. `true` trusts
+ * any sender, so use it only when nothing but the proxy can reach the hub; prefer its address.
+ */
+function trustProxy(v: string): boolean | string {
+  return v === 'true' || v === 'false' ? v === 'true' : v;
+}
 
 /** Settings that depend on each other, checked in the same pass so every problem is reported at once. */
 const checkedConfigSchema = configSchema.refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {

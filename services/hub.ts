@@ -117,6 +117,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     live,
     telemetry,
     ingest,
+    bus,
     ingestErrors,
     broker,
     appointments,

@@ -10,7 +10,7 @@ import {
   sessionBody,
   TestClock,
 } from './helpers/appointments.js';
-import type { ApiClient } from './helpers/hub.js';
+import { type ApiClient, siteFixture } from './helpers/hub.js';
 
 describe('screening appointments', () => {
   let hub: AppointmentsHub['hub'];
@@ -128,6 +128,41 @@ describe('screening appointments', () => {
       expect((await sessionsAt('fhl-n1')).map((s) => s.date)).toEqual(['2031-03-17']);
       // Back to back is not an overlap.
       await createSession(api, 'fhl-n1', { date: '2031-03-17', start: '11:00', end: '12:00' });
+    });
+
+    it('plans sessions only where doctors screen, and offers only those sites for booking', async () => {
+      for (const s of [
+        siteFixture('rest-1', { type: 'caring' }),
+        siteFixture('both-1', { type: 'both', openingHours: { open: '07:00', close: '22:00' } }),
+      ]) {
+        expect((await api.json('POST', '/api/sites', s)).status).toBe(201);
+      }
+      const refused = await api.json<ApiError>(
+        'POST',
+        '/api/sites/rest-1/appointment-sessions',
+        sessionBody({ date: '2031-03-12' }),
+      );
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('SCREENING_NOT_AT_SITE');
+      expect(await sessionsAt('rest-1')).toEqual([]);
+      await createSession(api, 'both-1', { date: '2031-03-12' });
+
+      const listed = await publicJson<{ sites: { id: string; upcomingDays: string[] }[] }>(
+        hub.httpUrl,
+        'GET',
+        '/api/public/sites',
+      );
+      const ids = listed.body.sites.map((s) => s.id);
+      expect(ids).toEqual(expect.arrayContaining(['fhl-n1', 'night-1', 'allday-1', 'both-1']));
+      expect(ids).not.toContain('rest-1');
+      expect(listed.body.sites.find((s) => s.id === 'both-1')?.upcomingDays).toEqual(['2031-03-12']);
+      const sessions = await publicJson<ApiError>(
+        hub.httpUrl,
+        'GET',
+        '/api/public/sites/rest-1/sessions?date=2031-03-12',
+      );
+      expect(sessions.status).toBe(404);
+      expect(sessions.body.code).toBe('SITE_NOT_FOUND');
     });
 
     it('creates a weekly series', async () => {

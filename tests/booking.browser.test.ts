@@ -124,6 +124,11 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
   it('a resident books on the phone page and the manager sees it live, then checks them in', async () => {
     // The manager's site page is open before the resident books.
     const manager = await newPage(DESKTOP, 'manager');
+    // One socket.io connection per page (issue 9): the appointments panel shares the dashboard's.
+    const handshakes: string[] = [];
+    const isHandshake = (url: string) => url.includes('/socket.io/') && !url.includes('sid=');
+    manager.on('request', (r) => isHandshake(r.url()) && handshakes.push(r.url()));
+    manager.on('websocket', (ws) => isHandshake(ws.url()) && handshakes.push(ws.url()));
     await manager.goto(`${hub.httpUrl}/sites/${SITE}`);
     await manager.getByTestId('login-username').fill('manager-fhl');
     await manager.getByTestId('login-password').fill(PASSWORD);
@@ -132,6 +137,7 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     await panel.waitFor();
     await expect.poll(() => panel.getByTestId('appointments-booked').textContent()).toBe('0/12');
     await manager.locator('[data-testid="appointments-live"].on').waitFor();
+    expect(handshakes).toHaveLength(1);
 
     // The admin's overview on a phone: the tile counts today's screening; a site without sessions shows none.
     const overview = await newPage(PHONE, 'overview');
@@ -264,6 +270,18 @@ describe.skipIf(!hasChromium)('screening booking in Chromium: resident on a phon
     await expect
       .poll(() => phone.locator('[data-testid="book-slot"][data-start="11:00"]').isDisabled())
       .toBe(true);
+
+    // A number already booked in this session is told so once, at the number (issue 8 #15).
+    await phone.locator('[data-testid="book-slot"]:not([disabled])').first().tap();
+    await phone.getByTestId('book-name').fill('居民零');
+    await phone.getByTestId('book-mobile').fill('13900000000');
+    await phone.locator('[data-screening="bmi"]').tap();
+    await phone.getByTestId('book-submit').tap();
+    await expect
+      .poll(() => phone.getByTestId('book-mobile-hint').textContent())
+      .toBe('该手机号在本次坐诊已有预约');
+    expect(await phone.getByTestId('book-error').count()).toBe(0);
+    await screenshot(phone, 'book-9-already-booked-zh');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -138,6 +138,7 @@ describe.skipIf(!hasChromium)(
         [`${A}-env`, 'environment_sensor'],
         [`${A}-water`, 'water_dispenser'],
         [`${B}-occ`, 'occupancy_counter'],
+        [`${B}-occback`, 'occupancy_counter'],
       ] as const;
       for (const [id, kind] of kinds) dev[id] = await provision(admin, id.replace(/-[a-z]+$/, ''), id, kind);
       for (const [id] of kinds) mqtt[id] = await connectDevice(hub.mqttUrl, id, dev[id]!.secret);
@@ -161,6 +162,7 @@ describe.skipIf(!hasChromium)(
       await publish(`${A}-env`, { temperature_c: 23.5, humidity_pct: 55 });
       await publish(`${A}-water`, { on: true, water_level_pct: 12 });
       await publish(`${B}-occ`, { occupancy: 2 });
+      await publish(`${B}-occback`, { occupancy: 3 });
       browser = await launchBrowser();
     });
 
@@ -184,6 +186,11 @@ describe.skipIf(!hasChromium)(
         'Open',
       );
       await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe('en');
+      // Issue 8 #14: typed names in English where given; the Chinese, marked, where not yet.
+      const community = (site: string) =>
+        page.locator(`${tile(site)} [data-testid="tile-community"]`).textContent();
+      await expect(community(A)).resolves.toBe('Fanghuali');
+      await expect(community(B)).resolves.toBe('橡树湾 [zh]');
       await screenshot(page, 'overview-en-1280');
       await page.locator('[data-testid="lang-switch"] [data-lang="zh-CN"]').click();
       await page.getByRole('heading', { name: '站点概览' }).waitFor();
@@ -213,6 +220,15 @@ describe.skipIf(!hasChromium)(
       await planner.locator(`${tile(A)} [data-testid="site-link"]`).click();
       await planner.getByTestId('site-view').waitFor();
       expect(await planner.getByTestId('manage-devices').count()).toBe(0);
+    });
+
+    it('sums the two door counters of a hut on its tile and says so', async () => {
+      const page = await loggedIn('planner', PASSWORD);
+      await page.locator(`${tile(B)} [data-testid="occupancy"][data-value="5"]`).waitFor();
+      expect(await page.locator(`${tile(B)} [data-testid="occupancy-counters"]`).textContent()).toContain(
+        '2',
+      );
+      expect(await page.locator(`${tile(A)} [data-testid="occupancy-counters"]`).count()).toBe(0);
     });
 
     it('shows a device reading on the tile and on the site page without a reload; measures publish → tile', async () => {
@@ -311,11 +327,82 @@ describe.skipIf(!hasChromium)(
       await item.and(page.locator('[data-enabled="false"]')).waitFor();
     });
 
+    it("a phone shows who is logged in, faults, refusals and firmware in the reader's language", async () => {
+      const water = `${A}-water`;
+      await mqtt[`${A}-env`]!.publishAsync(
+        topicFor(A, `${A}-env`, 'status'),
+        JSON.stringify({ online: true, fw: 'yz-sim/1.0.0', rssi: -60 }),
+        { qos: 1, retain: true },
+      );
+      await mqtt[water]!.publishAsync(
+        topicFor(A, water, 'event'),
+        JSON.stringify({
+          events: [
+            { seq: ++seq, ts: Date.now(), type: 'fault', code: 'E_HEATER', message: 'simulated E_HEATER' },
+          ],
+        }),
+        { qos: 1 },
+      );
+      await mqtt[`${A}-occ`]!.publishAsync(
+        topicFor(A, `${A}-occ`, 'telemetry'),
+        JSON.stringify({ readings: [{ seq: ++seq, ts: Date.now(), values: { occupancy: -1 } }] }),
+        { qos: 1 },
+      );
+
+      const page = await loggedIn('mgr-a', PASSWORD, PHONE, `/sites/${A}`);
+      // Issue 8 #15: the phone header keeps the user and their role.
+      const who = page.getByTestId('current-user');
+      expect(await who.isVisible()).toBe(true);
+      expect(await who.textContent()).toMatch(/mgr-a · 站点管理员/);
+
+      // Issue 8 #14: the fault code in Chinese; the device's own English only as the detail.
+      const fault = page.locator(
+        `[data-testid="device-card"][data-device-id="${water}"] [data-testid="device-fault"]`,
+      );
+      await expect.poll(() => fault.textContent()).toContain('加热故障');
+      const detail = (await fault.getByTestId('fault-detail').textContent()) ?? '';
+      expect((await fault.textContent())?.replace(detail, '')).not.toContain('simulated');
+
+      // The firmware label stays on one line: "yz-sim/1.0.0", not "yz-/sim/1.0.0".
+      const fw = page.locator(
+        `[data-testid="device-card"][data-device-id="${A}-env"] [data-testid="device-fw"]`,
+      );
+      await expect.poll(() => fw.textContent()).toContain('yz-sim/1.0.0');
+      expect(await fw.evaluate((el) => el.getClientRects().length)).toBe(1);
+      expect(await overflowing(page)).toMatchObject({ out: [] });
+      await fault.scrollIntoViewIfNeeded();
+      await screenshot(page, 'site-390-fault');
+
+      // Issue 8 #10: the refused reading named by field and reason, in Chinese.
+      await page.goto(`${hub.httpUrl}/devices?site=${A}`);
+      const refused = page.locator(
+        `[data-testid="device-admin"][data-device-id="${A}-occ"] [data-testid="last-ingest-error"]`,
+      );
+      await expect
+        .poll(() => refused.textContent())
+        .toContain('第 1 条读数 · 在站人数 (occupancy): 不能小于 0');
+      expect(await refused.textContent()).toContain('消息内容不符合设备约定');
+      expect(await overflowing(page)).toMatchObject({ out: [] });
+      await refused.scrollIntoViewIfNeeded();
+      await screenshot(page, 'devices-390-refused');
+    });
+
     it('admin creates a user in the UI', async () => {
       const page = await loggedIn('admin', ADMIN_PASSWORD, PHONE, '/users');
       await page.getByTestId('users-view').waitFor();
       await page.getByTestId('user-username').fill('planner-2');
       await page.getByTestId('user-password').fill(PASSWORD);
+      // Issue 8 #15: a manager's sites are found by search, not by scrolling through every hut.
+      await page.getByTestId('user-role').selectOption('manager');
+      await page.getByTestId('site-search').fill('橡树');
+      const visibleSites = () =>
+        page
+          .locator('[data-testid="site-picker"] input[type="checkbox"]')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-site-id')));
+      await expect.poll(visibleSites).toEqual([B]);
+      await screenshot(page, 'users-390-site-search');
+      await page.getByTestId('site-search').fill('dianliu');
+      await expect.poll(visibleSites).toEqual([C]);
       await page.getByTestId('user-role').selectOption('planner');
       await page.getByTestId('user-submit').click();
       await page

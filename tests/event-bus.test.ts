@@ -55,7 +55,7 @@ describe('event bus', () => {
           id: 'a-occ',
           siteId: 'a',
           kind: 'occupancy_counter',
-          name: '',
+          name: { zh: '计数器' },
           enabled: false,
           createdAt: 1,
         },

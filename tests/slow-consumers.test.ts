@@ -12,7 +12,7 @@ import {
   provision,
   testHub,
 } from './helpers/hub.js';
-import { connackCode, connectPacket, rawConnection } from './helpers/raw-mqtt.js';
+import { connackCode, connectPacket, nextPacket, rawConnection } from './helpers/raw-mqtt.js';
 
 const SITE = 'fanghuali-s2';
 
@@ -82,6 +82,9 @@ describe('slow consumers', () => {
     // Generous bound for a shared 2-core machine; a stall would be the drain timeout (30 s).
     expect(Math.max(...latencies)).toBeLessThan(2000);
 
+    // The phone leaves for good: without this its paused socket would hold the hub's close for the
+    // WebSocket close handshake timeout (30 s in ws), since it never reads the server's close frame.
+    engine.transport.ws._socket.destroy();
     slow.close();
     healthy.close();
     await device.endAsync();
@@ -94,6 +97,7 @@ describe('slow consumers', () => {
     raw.write(connectPacket(mw.device.id, mw.secret));
     expect(await connackCode(raw)).toBe(0);
     const mqttPacket = (await import('mqtt-packet')).default;
+    const subscribed = nextPacket(raw, 'suback');
     raw.write(
       mqttPacket.generate({
         cmd: 'subscribe',
@@ -101,7 +105,7 @@ describe('slow consumers', () => {
         subscriptions: [{ topic: topicFor(SITE, mw.device.id, 'cmd'), qos: 1 }],
       }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await subscribed;
     raw.pause();
 
     const neighbour = await connectDevice(hub.mqttUrl, occ.device.id, occ.secret);

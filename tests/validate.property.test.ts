@@ -10,7 +10,7 @@ const device = (kind: DeviceKind): DeviceRecord => ({
   id: 'fanghuali-n1-env',
   siteId: 'fanghuali-n1',
   kind,
-  name: '',
+  name: { zh: '' },
   enabled: true,
   createdAt: 0,
   secretHash: '',

@@ -1,4 +1,4 @@
-import type { LiveDevice, SiteHealth } from '../domain.js';
+import type { LiveDevice, SiteHealth, SiteLive } from '../domain.js';
 import { DEFAULT_RULES_BY_ID } from './alert-defaults.js';
 
 /** A default alert rule's raise level or duration, so live status and alerts agree (one rule, one place). */
@@ -51,6 +51,23 @@ export function healthOf(
 ): SiteHealth {
   const enabled = devices.filter((d) => d.enabled);
   if (enabled.length > 0 && enabled.every((d) => !d.online)) return 'offline';
-  if (lastUpdate === null || now - lastUpdate > staleAfterMs) return 'stale';
+  if (isStale(lastUpdate, now, staleAfterMs)) return 'stale';
   return issues.length > 0 ? 'attention' : 'ok';
+}
+
+/** No data yet, or the newest is older than the hub's limit (STALE_AFTER_MS). */
+export function isStale(lastUpdate: number | null, now: number, staleAfterMs: number): boolean {
+  return lastUpdate === null || now - lastUpdate > staleAfterMs;
+}
+
+/**
+ * A site's status at `now`, from the SiteLive the server computed earlier. The server's health is
+ * computed when data arrives; staleness also follows from time passing without data, so a client
+ * re-applies the same rule with its clock. Offline stays offline (the more useful word for a hut
+ * whose devices all dropped out).
+ */
+export function siteStatusAt(live: SiteLive, now: number, staleAfterMs: number): SiteHealth {
+  if (live.health === 'offline') return 'offline';
+  if (live.health === 'stale' || isStale(live.lastUpdate, now, staleAfterMs)) return 'stale';
+  return live.health;
 }

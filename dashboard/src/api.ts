@@ -1,5 +1,4 @@
 import type {
-  ApiError,
   AppConfig,
   AppointmentsDay,
   Device,
@@ -14,44 +13,9 @@ import type {
   UserCreate,
   UserUpdate,
 } from '../../contract/index.js';
-import { sendJson } from './http.js';
+import { ApiRequestError, request } from './http.js';
 
-/** Thrown by every helper here for a non-2xx reply or a network failure; `body.code` is translatable. */
-export class ApiRequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ApiError,
-  ) {
-    super(body.message || body.code);
-    this.name = 'ApiRequestError';
-  }
-}
-
-function isApiError(v: unknown): v is ApiError {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as ApiError).code === 'string' &&
-    typeof (v as ApiError).message === 'string'
-  );
-}
-
-async function request<T>(
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const { res, data } = await sendJson(method, path, body).catch((err: unknown) => {
-    throw new ApiRequestError(0, { code: 'NETWORK', message: String(err) });
-  });
-  if (!res.ok) {
-    throw new ApiRequestError(
-      res.status,
-      isApiError(data) ? data : { code: `HTTP_${res.status}`, message: res.statusText },
-    );
-  }
-  return data as T;
-}
+export { ApiRequestError, errorCode } from './http.js';
 
 export const api = {
   login: (username: string, password: string) =>
@@ -107,9 +71,4 @@ function query(q: Record<string, string | number | undefined>): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
   return p.toString();
-}
-
-/** The translatable code of anything thrown; unknown errors count as network failures. */
-export function errorCode(err: unknown): string {
-  return err instanceof ApiRequestError ? err.body.code : 'NETWORK';
 }

@@ -1,5 +1,6 @@
 import { type InjectionKey, inject, type Ref } from 'vue';
 import type { Role, User } from '../../contract/index.js';
+import { mayReadPersonalData } from '../../contract/rules/permissions.js';
 import type { Live } from './live.js';
 
 /** What every page of a logged-in user shares: who they are and the one live connection. */
@@ -20,9 +21,8 @@ export const can = {
   operateDevices: (u: User, siteId?: string) =>
     u.role === 'admin' || (u.role === 'manager' && (siteId === undefined || u.siteIds.includes(siteId))),
   manageUsers: (u: User) => u.role === 'admin',
-  /** Residents' personal data (appointments, issue 4): never planners. Mirrors services/auth/session.ts. */
-  readPersonalData: (u: User, siteId: string) =>
-    u.role === 'admin' || (u.role === 'manager' && u.siteIds.includes(siteId)),
+  /** Residents' personal data (appointments, issue 4): never planners. The server's own rule. */
+  readPersonalData: mayReadPersonalData,
 };
 
 export const rolesFor: Record<'devices' | 'users', readonly Role[]> = {

@@ -38,6 +38,7 @@ export interface LiveHandlers {
 export function useLive(handlers: LiveHandlers) {
   const onUnauthenticated = () => handlers.unauthenticated();
   const eventListeners = new Set<(e: LiveEvent) => void>();
+  const appointmentListeners = new Set<(d: AppointmentsDay | null) => void>();
   /** Alert changes and every fresh snapshot (the alerts store refetches its open alerts then). */
   const alertListeners = new Set<(a: Alert | 'snapshot') => void>();
   const sites = shallowReactive(new Map<string, Site>());
@@ -143,6 +144,8 @@ export function useLive(handlers: LiveHandlers) {
     state.value = 'connected';
   });
   socket.on('snapshot', (s) => {
+    // A snapshot after the first means we reconnected and may have missed `appointments` messages.
+    if (ready.value) for (const l of appointmentListeners) l(null);
     offset = s.serverTime - Date.now();
     staleAfterMs.value = s.staleAfterMs;
     sites.clear();
@@ -169,6 +172,7 @@ export function useLive(handlers: LiveHandlers) {
     appointmentsTouched?.add(d.siteId);
     if (d.sessions.length) appointments.set(d.siteId, d);
     else appointments.delete(d.siteId);
+    for (const l of appointmentListeners) l(d);
   });
   socket.on('alert', (a) => {
     for (const l of alertListeners) l(a);
@@ -198,6 +202,7 @@ export function useLive(handlers: LiveHandlers) {
     if (stopped) return;
     stopped = true;
     eventListeners.clear();
+    appointmentListeners.clear();
     alertListeners.clear();
     clearInterval(timer);
     clearTimeout(retry);
@@ -212,6 +217,16 @@ export function useLive(handlers: LiveHandlers) {
     return () => eventListeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` with each site's `appointments` message, and with null after a reconnect (when
+   * some may have been missed), until the returned function is called. The appointments panel
+   * reloads its booking list on these; it shares this one connection rather than opening its own.
+   */
+  function onAppointments(listener: (d: AppointmentsDay | null) => void): () => void {
+    appointmentListeners.add(listener);
+    return () => appointmentListeners.delete(listener);
+  }
+
   /** Calls `listener` for each alert change, and with 'snapshot' after each (re)connect. */
   function onAlert(listener: (a: Alert | 'snapshot') => void): () => void {
     alertListeners.add(listener);
@@ -221,7 +236,19 @@ export function useLive(handlers: LiveHandlers) {
   socket.connect();
   if (getCurrentScope()) onScopeDispose(stop);
 
-  return { sites, live, appointments, staleAfterMs, now, state, ready, stop, onDeviceEvent, onAlert };
+  return {
+    sites,
+    live,
+    appointments,
+    staleAfterMs,
+    now,
+    state,
+    ready,
+    stop,
+    onDeviceEvent,
+    onAppointments,
+    onAlert,
+  };
 }
 
 export type Live = ReturnType<typeof useLive>;

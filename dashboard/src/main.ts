@@ -1,3 +1,4 @@
+import './zod-config.js';
 import { createApp } from 'vue';
 import App from './App.vue';
 import { api, errorCode } from './api.js';

@@ -28,13 +28,23 @@ const sampleValues: Record<DeviceKind, Record<string, number | boolean>> = {
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** A mosquitto_pub command that publishes one reading as this device, QoS 1. */
-export function mosquittoExample(r: Revealed, now = Date.now()): string {
-  const payload = JSON.stringify({ readings: [{ seq: 1, ts: now, values: sampleValues[r.kind] }] });
+/**
+ * A shell snippet that publishes one reading as this device, QoS 1. The hub keeps one reading per
+ * (device, seq), so a fixed seq would be stored once and then silently dropped as a resend: seq and
+ * ts are made by the shell on every run (seconds since 1970 grow between runs). ts is milliseconds
+ * since the epoch (contract/device/payloads.ts); `$((SEQ * 1000))` rather than GNU `date +%s%3N`
+ * so it also runs on macOS and busybox. `seqNote` explains seq in the reader's language.
+ */
+export function mosquittoExample(r: Revealed, seqNote: string): string {
+  const values = JSON.stringify(sampleValues[r.kind]);
+  // Single quotes around the JSON; the shell variables are spliced in between them.
+  const payload = `'{"readings":[{"seq":'"$SEQ"',"ts":'"$TS"',"values":${values}}]}'`;
   return [
+    `# ${seqNote.replaceAll('\n', ' ')}`,
+    'SEQ=$(date +%s); TS=$((SEQ * 1000))',
     `mosquitto_pub -h ${r.host} -p ${r.port} -i ${r.username} -u ${r.username} -P ${shellQuote(r.secret)} -q 1 \\`,
     `  -t ${shellQuote(`${r.topicPrefix}/telemetry`)} \\`,
-    `  -m ${shellQuote(payload)}`,
+    `  -m ${payload}`,
   ].join('\n');
 }
 

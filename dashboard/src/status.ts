@@ -1,20 +1,6 @@
 import type { Site, SiteHealth, SiteLive } from '../../contract/index.js';
 
-/** True when the newest data of a site is older than the server's staleness limit, or there is none. */
-export function isStale(live: SiteLive, now: number, staleAfterMs: number): boolean {
-  return live.health === 'stale' || live.lastUpdate === null || now - live.lastUpdate > staleAfterMs;
-}
-
-/**
- * The one status a tile is coloured, counted and sorted by. The server's health is computed when data
- * arrives; staleness also follows from time passing without data, so it is re-derived here. Offline
- * stays offline (it is the more useful word for a hut whose devices all dropped out).
- */
-export function siteStatus(live: SiteLive, now: number, staleAfterMs: number): SiteHealth {
-  if (live.health === 'offline') return 'offline';
-  if (isStale(live, now, staleAfterMs)) return 'stale';
-  return live.health;
-}
+// The status rule itself (isStale, siteStatusAt) is the server's, from contract/rules/site-status.ts.
 
 export const statusOrder: readonly SiteHealth[] = ['offline', 'attention', 'stale', 'ok'];
 

@@ -1,4 +1,11 @@
-import type { Command, DeviceEvent, DeviceKind, OpeningHours, Reading } from '../../contract/index.js';
+import type {
+  Command,
+  DeviceEvent,
+  DeviceKind,
+  FaultCode,
+  OpeningHours,
+  Reading,
+} from '../../contract/index.js';
 import { isOpenAtMinute } from '../../contract/index.js';
 
 /**
@@ -240,7 +247,8 @@ const behaviours: Record<DeviceKind, (s: Sim) => Behaviour> = {
   },
 };
 
-const FAULT_CODES: Record<DeviceKind, string[]> = {
+/** Codes from the contract's list, so the dashboard has words for every fault the simulator raises. */
+const FAULT_CODES: Record<DeviceKind, FaultCode[]> = {
   occupancy_counter: ['E_LENS_BLOCKED', 'E_SENSOR'],
   door_sensor: ['E_MAGNET', 'E_LOW_BATTERY'],
   water_dispenser: ['E_HEATER', 'E_LEAK'],

@@ -73,7 +73,7 @@ export function composeMessage(
   const link = `${publicUrl.replace(/\/$/, '')}/sites/${encodeURIComponent(a.siteId)}`;
   const title = `${REASON_ZH[reason]}【${SEVERITY_ZH[a.severity]}】${siteName} · ${ruleLabelZh(a)}`;
   const lines = [
-    `站点：${siteName}${site ? `（${site.community}）` : ''}`,
+    `站点：${siteName}${site ? `（${site.community.zh}）` : ''}`,
     ...(a.deviceId ? [`设备：${a.deviceId}${kind ? `（${kind.label.zh}）` : ''}`] : []),
     `情况：${what(a)}`,
     `开始于：${at(a.since)}`,

@@ -1,9 +1,9 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
 /**
- * '003-alerts': alerts and their lifecycle, rule overrides per site and device, silences, contact
- * points and the notification outbox. Self-contained (it touches no earlier table), so it can be
- * renumbered if another '003' lands first.
+ * '004-alerts': alerts and their lifecycle, rule overrides per site and device, silences, contact
+ * points and the notification outbox. Self-contained (it touches no earlier table), so it could be renumbered
+ * when another '003' landed first (names' '003-bilingual-names' did).
  */
 export const alertsMigration: Migration = {
   async up(db: Kysely<unknown>) {

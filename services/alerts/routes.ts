@@ -12,9 +12,10 @@ import {
   timeToAck,
   timeToEnd,
   type User,
+  visibleSites,
 } from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
-import { requireUser, visibleSites } from '../auth/session.js';
+import { currentUser, requireUser } from '../auth/session.js';
 import { toAlert } from './repo.js';
 import { alertConfigRoutes } from './routes-config.js';
 
@@ -30,7 +31,9 @@ function median(xs: number[]): number | null {
  * managers acknowledge and resolve (planners read only: 403); another site's alert answers 404, as
  * if it did not exist. The login is checked in onRequest, before the body is parsed or validated.
  */
-export function alertRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function alertRoutes(
+  ctx: Pick<ApiContext, 'alerts' | 'devices' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
     const operators = requireUser(ctx.users, ['admin', 'manager']);
@@ -51,15 +54,20 @@ export function alertRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/alerts',
       {
         onRequest: anyone,
-        schema: { tags: ['alerts'], querystring: alertQuery, response: { 200: alertList } },
+        schema: {
+          tags: ['alerts'],
+          summary: 'Alerts of the sites the caller may see, with filters and time to acknowledge / clear',
+          querystring: alertQuery,
+          response: { 200: alertList },
+        },
       },
       async (request) => {
         const q = request.query;
-        const only = visibleSites(request.user!);
+        const only = visibleSites(currentUser(request));
         let sites = only ? [...only] : undefined;
         if (q.siteId) sites = !sites || sites.includes(q.siteId) ? [q.siteId] : [];
         if (q.community) {
-          const inCommunity = (await ctx.sites.list(sites)).filter((s) => s.community === q.community);
+          const inCommunity = (await ctx.sites.list(sites)).filter((s) => s.community.zh === q.community);
           sites = inCommunity.map((s) => s.id);
         }
         const rows = await repo.listAlerts(q, sites);
@@ -82,12 +90,13 @@ export function alertRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: anyone,
         schema: {
           tags: ['alerts'],
+          summary: 'One alert and the delivery state of its notifications',
           params: alertParams,
           response: { 200: z.object({ alert, deliveries: z.array(delivery) }) },
         },
       },
       async (request) => {
-        const row = await visibleRow(request.user!, request.params.alertId);
+        const row = await visibleRow(currentUser(request), request.params.alertId);
         return { alert: await withDelivery(row), deliveries: await repo.deliveries(row.id) };
       },
     );
@@ -96,13 +105,19 @@ export function alertRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/alerts/:alertId/ack',
       {
         onRequest: operators,
-        schema: { tags: ['alerts'], params: alertParams, body: ackBody, response: { 200: alert } },
+        schema: {
+          tags: ['alerts'],
+          summary: "Acknowledge an alert, with an optional note (admins, the site's managers)",
+          params: alertParams,
+          body: ackBody,
+          response: { 200: alert },
+        },
       },
       async (request) => {
-        await visibleRow(request.user!, request.params.alertId);
+        await visibleRow(currentUser(request), request.params.alertId);
         const row = await ledger.acknowledge(
           request.params.alertId,
-          request.user!.username,
+          currentUser(request).username,
           request.body.note,
         );
         return withDelivery(row);
@@ -113,11 +128,21 @@ export function alertRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/alerts/:alertId/resolve',
       {
         onRequest: operators,
-        schema: { tags: ['alerts'], params: alertParams, body: resolveBody, response: { 200: alert } },
+        schema: {
+          tags: ['alerts'],
+          summary: "Resolve an alert by hand, with a note (admins, the site's managers)",
+          params: alertParams,
+          body: resolveBody,
+          response: { 200: alert },
+        },
       },
       async (request) => {
-        await visibleRow(request.user!, request.params.alertId);
-        const row = await ledger.resolve(request.params.alertId, request.user!.username, request.body.note);
+        await visibleRow(currentUser(request), request.params.alertId);
+        const row = await ledger.resolve(
+          request.params.alertId,
+          currentUser(request).username,
+          request.body.note,
+        );
         return withDelivery(row);
       },
     );

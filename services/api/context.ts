@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../../broker/broker.js';
 import type { Alerts } from '../alerts/module.js';
 import type { Appointments } from '../appointments/module.js';
+import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { LiveState } from '../live/live-state.js';
@@ -11,7 +12,7 @@ import type { SiteRepo } from '../state/sites.js';
 import type { UserRepo } from '../state/users.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 
-/** What the HTTP routes work with; built once by the hub. */
+/** What the HTTP routes may work with, built once by the hub; each route plugin takes only the fields it uses (`Pick`). */
 export interface ApiContext {
   config: Config;
   /** The hub's root logger; fastify logs requests through it. */
@@ -22,6 +23,8 @@ export interface ApiContext {
   live: LiveState;
   telemetry: TelemetryStore;
   ingest: Ingest;
+  /** Its stats (events emitted, listener errors) are shown with the hub's counters. */
+  bus: EventBus;
   ingestErrors: IngestErrorLog;
   broker: Broker;
   appointments: Appointments;

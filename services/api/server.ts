@@ -8,7 +8,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -16,7 +15,9 @@ import {
 import { HubError } from '../../contract/index.js';
 import { alertRoutes } from '../alerts/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
+import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
+import { openApiOptions } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { configRoutes } from './routes/config.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -24,6 +25,8 @@ import { healthRoutes } from './routes/health.js';
 import { siteRoutes } from './routes/sites.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
+import { refuseCrossSiteWrites } from './same-origin.js';
+import { securityHeaders } from './security-headers.js';
 
 export type Api = FastifyInstance;
 
@@ -37,6 +40,8 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   const app = Fastify({
     loggerInstance: ctx.log,
     bodyLimit: 256 * 1024,
+    // Behind a TLS proxy: the client's address (rate limits), https (Secure cookie) and host (Origin check).
+    trustProxy: ctx.config.TRUST_PROXY,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -62,12 +67,21 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
     return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
   });
 
+  refuseCrossSiteWrites(app);
+  await securityHeaders(app);
   await app.register(cookie);
-  await app.register(swagger, {
-    openapi: { info: { title: 'Yizhan Hub API', version: '1' } },
-    transform: jsonSchemaTransform,
+  await app.register(swagger, openApiOptions);
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI inserts its own <style> elements; inline style (never script) is allowed on /docs only.
+    transformStaticCSP: (policy) => policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+    uiConfig: { validatorUrl: null },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // The MQTT side, beside the OpenAPI document; Swagger UI reads only OpenAPI, so this is JSON.
+  app.get('/docs/asyncapi.json', { schema: { hide: true } }, async (request) =>
+    asyncApiDocument({ hostname: request.hostname, mqttPort: ctx.mqttPort(), httpHost: request.host }),
+  );
 
   await app.register(healthRoutes(ctx));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });

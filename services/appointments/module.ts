@@ -70,7 +70,8 @@ export async function createAppointments(deps: {
             previousSlotStart: isoLocal(notice.previousSlotStart, timeZone),
           }),
         },
-        site: { id: site.id, name: site.name, address: site.address },
+        // The notice goes out in Chinese; the webhook's address stays one string.
+        site: { id: site.id, name: site.name, address: site.address.zh },
         ...(notice.type === 'session.cancelled' && notice.reason && { reason: notice.reason }),
       },
       isoLocal(now(), timeZone),

@@ -13,6 +13,7 @@ import {
   type ResidentBooking,
   rescheduleBody,
   residentBooking,
+  screeningHappensAt,
   siteId,
 } from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
@@ -25,7 +26,9 @@ import type { BookingRow } from './repo.js';
  * the limiter is registered inside this plugin so it applies to these routes only.
  * Numbers travel in POST bodies, never in URLs, so they stay out of access logs.
  */
-export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function publicAppointmentRoutes(
+  ctx: Pick<ApiContext, 'appointments' | 'config' | 'sites'>,
+): FastifyPluginAsyncZod {
   const { appointments: a } = ctx;
   return async (app) => {
     await app.register(rateLimit, {
@@ -55,7 +58,7 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
         status: b.status as ResidentBooking['status'],
         siteId: b.site_id,
         siteName: site?.name ?? { zh: b.site_id, en: b.site_id },
-        address: site?.address ?? '',
+        address: site?.address ?? { zh: '' },
         sessionId: b.session_id,
         date: start.date,
         start: start.time,
@@ -73,7 +76,7 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
       {
         schema: {
           tags: ['booking'],
-          summary: 'Sites residents can book at, with the days that still have open slots',
+          summary: 'Sites where doctors screen, with the days that still have open slots',
           response: {
             200: z.object({
               sites: z.array(publicSite),
@@ -87,7 +90,8 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
       },
       async () => {
         const days = await a.summaries.upcomingDays();
-        const sites = (await ctx.sites.list()).map((s) => ({
+        // Caring stations (爱心驿站) have no doctors, so there is nothing to book there.
+        const sites = (await ctx.sites.list()).filter(screeningHappensAt).map((s) => ({
           id: s.id,
           name: s.name,
           community: s.community,
@@ -109,14 +113,17 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
       {
         schema: {
           tags: ['booking'],
+          summary: "A site's sessions on a day with their open slots (no login)",
           params: z.object({ siteId }),
           querystring: publicSessionsQuery,
           response: { 200: z.object({ sessions: z.array(publicSession) }) },
         },
       },
       async (request) => {
-        if (!(await ctx.sites.get(request.params.siteId))) {
-          throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
+        const site = await ctx.sites.get(request.params.siteId);
+        // A caring station is not a booking site: answered as the site list leaves it out.
+        if (!site || !screeningHappensAt(site)) {
+          throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId} to book at`);
         }
         return { sessions: await a.summaries.publicSessions(request.params.siteId, request.query.date) };
       },
@@ -124,25 +131,53 @@ export function publicAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod 
 
     app.post(
       '/bookings',
-      { schema: { tags: ['booking'], body: bookingBody, response: { 201: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Book a slot by name and number; returns the confirmation code (no login)',
+          body: bookingBody,
+          response: { 201: residentBooking },
+        },
+      },
       async (request, reply) => reply.code(201).send(await toResident(await a.bookings.book(request.body))),
     );
 
     app.post(
       '/bookings/lookup',
-      { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Find one’s booking by code and number (no login)',
+          body: codeAndMobile,
+          response: { 200: residentBooking },
+        },
+      },
       async (request) => audited(request, await a.bookings.find(request.body.code, request.body.mobile)),
     );
 
     app.post(
       '/bookings/cancel',
-      { schema: { tags: ['booking'], body: codeAndMobile, response: { 200: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Cancel a booking by code and number (no login)',
+          body: codeAndMobile,
+          response: { 200: residentBooking },
+        },
+      },
       async (request) => audited(request, await a.bookings.cancel(request.body.code, request.body.mobile)),
     );
 
     app.post(
       '/bookings/reschedule',
-      { schema: { tags: ['booking'], body: rescheduleBody, response: { 200: residentBooking } } },
+      {
+        schema: {
+          tags: ['booking'],
+          summary: 'Move a booking to another slot by code and number (no login)',
+          body: rescheduleBody,
+          response: { 200: residentBooking },
+        },
+      },
       async (request) => audited(request, await a.bookings.reschedule(request.body)),
     );
   };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   addDays,
+  assertSiteVisible,
   cancelSessionBody,
   daysBetween,
   HubError,
@@ -12,7 +13,7 @@ import {
   siteId,
 } from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
-import { assertSiteVisible, requireUser } from '../auth/session.js';
+import { currentUser, requireUser } from '../auth/session.js';
 import type { SessionRow } from './repo.js';
 
 const siteParams = z.object({ siteId });
@@ -25,7 +26,9 @@ const rangeQuery = z
   });
 
 /** Screening sessions: the site's manager or an admin plans them; every role can see them (counts only). */
-export function sessionRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function sessionRoutes(
+  ctx: Pick<ApiContext, 'appointments' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   const { appointments: a } = ctx;
   return async (app) => {
     const anyone = requireUser(ctx.users);
@@ -49,8 +52,8 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        assertSiteVisible(request.user!, request.params.siteId);
-        const rows = await a.sessions.create(request.params.siteId, request.body, request.user!);
+        assertSiteVisible(currentUser(request), request.params.siteId);
+        const rows = await a.sessions.create(request.params.siteId, request.body, currentUser(request));
         return reply.code(201).send({ sessions: await withCounts(rows) });
       },
     );
@@ -68,7 +71,7 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        assertSiteVisible(request.user!, request.params.siteId);
+        assertSiteVisible(currentUser(request), request.params.siteId);
         if (!(await ctx.sites.get(request.params.siteId))) {
           throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         }
@@ -86,13 +89,14 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: organisers,
         schema: {
           tags: ['appointments'],
+          summary: "Change a session's doctor, times or capacity",
           params: sessionParams,
           body: sessionPatch,
           response: { 200: sessionSummary },
         },
       },
       async (request) => {
-        const row = await a.sessions.update(request.params.sessionId, request.body, request.user!);
+        const row = await a.sessions.update(request.params.sessionId, request.body, currentUser(request));
         return (await withCounts([row]))[0]!;
       },
     );
@@ -110,7 +114,11 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const row = await a.sessions.cancel(request.params.sessionId, request.user!, request.body?.reason);
+        const row = await a.sessions.cancel(
+          request.params.sessionId,
+          currentUser(request),
+          request.body?.reason,
+        );
         return (await withCounts([row]))[0]!;
       },
     );

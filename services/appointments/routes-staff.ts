@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   appointmentsDay,
+  assertPersonalDataAllowed,
+  assertSiteVisible,
   auditEntry,
   auditQuery,
   HubError,
@@ -15,9 +17,10 @@ import {
   statsQuery,
   statsReply,
   todayReply,
+  visibleSites,
 } from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
-import { assertPersonalDataAllowed, assertSiteVisible, requireUser, visibleSites } from '../auth/session.js';
+import { currentUser, requireUser } from '../auth/session.js';
 import { toMaskedBooking, toOpenedBooking } from './repo.js';
 
 const siteParams = z.object({ siteId });
@@ -33,7 +36,9 @@ const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeO
  * reply schemas have no personal fields, so the serialiser could not send them even by mistake.
  * The role check runs at onRequest, before validation, so a refused caller learns nothing more.
  */
-export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function staffAppointmentRoutes(
+  ctx: Pick<ApiContext, 'appointments' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   const { appointments: a } = ctx;
   return async (app) => {
     const anyone = requireUser(ctx.users);
@@ -53,7 +58,7 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { siteId: id } = request.params;
-        assertPersonalDataAllowed(request.user!, id);
+        assertPersonalDataAllowed(currentUser(request), id);
         if (!(await ctx.sites.get(id))) throw new HubError('SITE_NOT_FOUND', `no site ${id}`);
         const day = await a.summaries.day(id, a.summaries.today());
         // Residents who cancelled are no business of the hut any more: counted, not listed.
@@ -62,7 +67,7 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         );
         if (rows.length > 0) {
           await a.audit.record({
-            user: request.user,
+            user: currentUser(request),
             action: 'list',
             siteId: id,
             bookingIds: rows.map((b) => b.id),
@@ -88,7 +93,7 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { siteId: id } = request.params;
-        assertPersonalDataAllowed(request.user!, id);
+        assertPersonalDataAllowed(currentUser(request), id);
         const date = request.query.date ?? a.summaries.today();
         const sessions = await a.repo.sessionsBetween([id], date, date);
         const rows = await a.repo.search(
@@ -98,7 +103,7 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         );
         if (rows.length > 0) {
           await a.audit.record({
-            user: request.user,
+            user: currentUser(request),
             action: 'search',
             siteId: id,
             bookingIds: rows.map((b) => b.id),
@@ -123,12 +128,12 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const b = await a.repo.booking(request.params.bookingId);
-        const only = visibleSites(request.user!);
+        const only = visibleSites(currentUser(request));
         if (!b || (only && !only.includes(b.site_id))) {
           throw new HubError('BOOKING_NOT_FOUND', `no booking ${request.params.bookingId}`);
         }
         await a.audit.record({
-          user: request.user,
+          user: currentUser(request),
           action: 'open',
           siteId: b.site_id,
           bookingIds: [b.id],
@@ -143,12 +148,17 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/bookings/:bookingId/check-in',
       {
         onRequest: staff,
-        schema: { tags: ['appointments'], params: bookingParams, response: { 200: maskedBooking } },
+        schema: {
+          tags: ['appointments'],
+          summary: 'Check a resident in for their booking today; audited',
+          params: bookingParams,
+          response: { 200: maskedBooking },
+        },
       },
       async (request) => {
-        const b = await a.bookings.checkIn(request.params.bookingId, request.user!);
+        const b = await a.bookings.checkIn(request.params.bookingId, currentUser(request));
         await a.audit.record({
-          user: request.user,
+          user: currentUser(request),
           action: 'check_in',
           siteId: b.site_id,
           bookingIds: [b.id],
@@ -171,7 +181,7 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        assertSiteVisible(request.user!, request.params.siteId);
+        assertSiteVisible(currentUser(request), request.params.siteId);
         return a.summaries.day(request.params.siteId, request.query.date ?? a.summaries.today());
       },
     );
@@ -189,7 +199,7 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const date = request.query.date ?? a.summaries.today();
-        return { date, days: await a.summaries.days(visibleSites(request.user!), date) };
+        return { date, days: await a.summaries.days(visibleSites(currentUser(request)), date) };
       },
     );
 
@@ -205,8 +215,8 @@ export function staffAppointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        if (request.query.siteId) assertSiteVisible(request.user!, request.query.siteId);
-        return a.summaries.stats(request.query, visibleSites(request.user!));
+        if (request.query.siteId) assertSiteVisible(currentUser(request), request.query.siteId);
+        return a.summaries.stats(request.query, visibleSites(currentUser(request)));
       },
     );
 

@@ -5,7 +5,9 @@ import { sessionRoutes } from './routes-sessions.js';
 import { staffAppointmentRoutes } from './routes-staff.js';
 
 /** Every appointment route, registered under `/api`: staff routes, and `/api/public/*` for residents. */
-export function appointmentRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function appointmentRoutes(
+  ctx: Pick<ApiContext, 'appointments' | 'config' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     await app.register(publicAppointmentRoutes(ctx), { prefix: '/public' });
     await app.register(sessionRoutes(ctx));

@@ -5,6 +5,7 @@ import {
   type FieldError,
   HubError,
   minutesOf,
+  screeningHappensAt,
   sessionEndMinutes,
   withinOpeningHours,
   zonedToEpoch,
@@ -40,6 +41,9 @@ export class SessionService {
 
   async create(siteId: string, input: SessionInput, user: User): Promise<SessionRow[]> {
     const site = await this.site(siteId);
+    if (!screeningHappensAt(site)) {
+      throw new HubError('SCREENING_NOT_AT_SITE', `${siteId} is a caring station: no doctors screen there`);
+    }
     const occurrences = Array.from({ length: input.repeatWeeks }, (_, i) =>
       this.occurrence({ ...input, date: addDays(input.date, 7 * i) }),
     );

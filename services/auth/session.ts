@@ -26,9 +26,13 @@ export function sessionToken(cookieHeader: string | undefined): string | undefin
   return undefined;
 }
 
-/** fastify preHandler: a route behind it has `request.user`, or the caller got 401/403. */
+/**
+ * A fastify `onRequest` hook: a route behind it has a user, or the caller got 401/403. It must run
+ * at onRequest, before the body is parsed and validated, so a caller who is not logged in learns
+ * nothing about what the route would accept (issue 8, item 6).
+ */
 export function requireUser(users: UserRepo, roles?: readonly Role[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+  const hook = async (request: FastifyRequest, _reply: FastifyReply) => {
     const token = request.cookies[SESSION_COOKIE];
     const user = token ? await users.userForSession(token) : undefined;
     if (!user) throw new HubError('UNAUTHENTICATED', 'log in first');
@@ -37,34 +41,25 @@ export function requireUser(users: UserRepo, roles?: readonly Role[]) {
     }
     request.user = user;
   };
+  guards.set(hook, { roles });
+  return hook;
 }
 
-/** Sites a user may see: a manager only their own, admins and planners all (undefined). */
-export function visibleSites(user: User): readonly string[] | undefined {
-  return user.role === 'manager' ? user.siteIds : undefined;
-}
+/** Which hooks are login guards, and for which roles: the OpenAPI document reads it from the route. */
+const guards = new WeakMap<object, { roles?: readonly Role[] }>();
 
-/** Another site's data answers 404, as if it did not exist, so ids cannot be probed. */
-export function assertSiteVisible(user: User, siteId: string): void {
-  const only = visibleSites(user);
-  if (only && !only.includes(siteId)) throw new HubError('SITE_NOT_FOUND', `no site ${siteId}`);
-}
-
-/**
- * Residents' personal data (names, phone numbers, appointments of screening patients): admins, and
- * managers for their own sites. Planners work with aggregates only and never get it (issue 3); use
- * this on every route and socket room that carries such data.
- */
-export function mayReadPersonalData(user: User, siteId: string): boolean {
-  if (user.role === 'planner') return false;
-  const only = visibleSites(user);
-  return !only || only.includes(siteId);
-}
-
-/** Throws the answer a route gives for personal data the caller may not read: 404 for another site, 403 for a planner. */
-export function assertPersonalDataAllowed(user: User, siteId: string): void {
-  assertSiteVisible(user, siteId);
-  if (!mayReadPersonalData(user, siteId)) {
-    throw new HubError('FORBIDDEN', 'planners see aggregates only, not residents’ personal data');
+/** The login a route requires, found among its onRequest hooks; undefined for a public route. */
+export function loginRequired(onRequest: unknown): { roles?: readonly Role[] } | undefined {
+  const hooks: unknown[] = Array.isArray(onRequest) ? onRequest : [onRequest];
+  for (const h of hooks) {
+    const guard = typeof h === 'function' ? guards.get(h) : undefined;
+    if (guard) return guard;
   }
+  return undefined;
+}
+
+/** The logged-in user of a route behind `requireUser`; throws rather than trusting a `!`. */
+export function currentUser(request: FastifyRequest): User {
+  if (!request.user) throw new HubError('UNAUTHENTICATED', 'log in first');
+  return request.user;
 }

@@ -1,7 +1,14 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, User, UserChange } from '../../contract/index.js';
-import { sessionToken, visibleSites } from '../auth/session.js';
+import {
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type User,
+  type UserChange,
+  visibleSites,
+} from '../../contract/index.js';
+import { originIsHost } from '../api/same-origin.js';
+import { sessionToken } from '../auth/session.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { UserRepo } from '../state/users.js';
 import type { LiveState } from './live-state.js';
@@ -43,6 +50,15 @@ export function attachLiveSocket(
       serveClient: false,
       // A phone on a weak link may stall; a bounded buffer drops it rather than growing without end.
       maxHttpBufferSize: 64 * 1024,
+      // Browsers send the session cookie with a WebSocket opened by a page on another port or a
+      // sibling subdomain (SameSite=Lax), and a WebSocket needs no CORS: only Origin tells (issue 8).
+      // A browser cannot set Host or X-Forwarded-Host itself, so either may name the hub.
+      allowRequest: (req, done) => {
+        const origin = req.headers.origin;
+        const forwarded = req.headers['x-forwarded-host'];
+        const hosts = [req.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
+        done(null, origin === undefined || hosts.some((h) => originIsHost(origin, h?.trim())));
+      },
     },
   );
 
@@ -134,6 +150,14 @@ export function attachLiveSocket(
     'alert.changed': ({ alert }) => io.to([ALL, siteRoom(alert.siteId)]).emit('alert', alert),
   });
 
+  /** Open engine.io connections, so close() can cut the ones that no longer read. */
+  type EngineConnection = { request: IncomingMessage; once(event: 'close', listener: () => void): void };
+  const connections = new Set<EngineConnection>();
+  io.engine.on('connection', (conn: EngineConnection) => {
+    connections.add(conn);
+    conn.once('close', () => connections.delete(conn));
+  });
+
   const stopDroppingSlowClients = dropSlowClients(io as unknown as Server, slowClient, () => {
     live.stats.slowClientsDropped += 1;
   });
@@ -143,9 +167,13 @@ export function attachLiveSocket(
     async close() {
       stopDroppingSlowClients();
       unsubscribe();
+      // A phone that stopped reading never answers ws's close frame, and ws waits 30 s for one
+      // (measured): past SIGTERM's 15 s. Every connection is cut at once after the goodbye.
+      const raw = [...connections].map((c) => c.request.socket);
       io.disconnectSockets(true);
       // io.close() would also close the HTTP server, which the hub closes itself.
       io.engine.close();
+      for (const s of raw) s.destroy();
     },
   };
 }

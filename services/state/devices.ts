@@ -1,8 +1,9 @@
 import type { Device, DeviceChangeType, DeviceInput, DeviceKind } from '../../contract/index.js';
-import { HubError } from '../../contract/index.js';
+import { HubError, toLocalText } from '../../contract/index.js';
 import { DEVICE_COST, hashSecret, randomToken, verifySecret } from '../auth/passwords.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { StateDb } from './db.js';
+import { fromColumns } from './sites.js';
 import type { Database } from './tables.js';
 
 type DeviceRow = Database['devices'];
@@ -13,7 +14,7 @@ function toRecord(r: DeviceRow): DeviceRecord {
     id: r.id,
     siteId: r.site_id,
     kind: r.kind as DeviceKind,
-    name: r.name,
+    name: fromColumns(r.name, r.name_en),
     enabled: r.enabled === 1,
     createdAt: Number(r.created_at),
     secretHash: r.secret_hash,
@@ -69,11 +70,13 @@ export class DeviceRepo {
       ]);
     }
     const secret = randomToken();
+    const name = toLocalText(input.name);
     const row: DeviceRow = {
       id: input.id,
       site_id: siteId,
       kind: input.kind,
-      name: input.name,
+      name: name.zh,
+      name_en: name.en ?? null,
       enabled: 1,
       secret_hash: await hashSecret(secret, DEVICE_COST),
       created_at: Date.now(),

@@ -168,5 +168,14 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '003-alerts': alertsMigration,
+  '003-bilingual-names': {
+    // Community, address and device name get an English form beside the Chinese one, which stays
+    // in the old columns (issue 8 #14). NULL: not translated yet; the dashboard marks the fallback.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sites').addColumn('community_en', 'text').execute();
+      await db.schema.alterTable('sites').addColumn('address_en', 'text').execute();
+      await db.schema.alterTable('devices').addColumn('name_en', 'text').execute();
+    },
+  },
+  '004-alerts': alertsMigration,
 };

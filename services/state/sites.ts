@@ -1,18 +1,23 @@
 import type { Site, SiteInput } from '../../contract/index.js';
-import { HubError } from '../../contract/index.js';
+import { HubError, type LocalText, toLocalText } from '../../contract/index.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { StateDb } from './db.js';
 import type { Database } from './tables.js';
 
 type SiteRow = Database['sites'];
 
+/** The Chinese column and its English beside it; NULL English is left out, not sent as null. */
+export function fromColumns(zh: string, en: string | null): LocalText {
+  return en === null ? { zh } : { zh, en };
+}
+
 function toSite(r: SiteRow): Site {
   return {
     id: r.id,
     name: { zh: r.name_zh, en: r.name_en },
     type: r.type as Site['type'],
-    community: r.community,
-    address: r.address,
+    community: fromColumns(r.community, r.community_en),
+    address: fromColumns(r.address, r.address_en),
     lat: r.lat,
     lng: r.lng,
     openingHours: { open: r.open_time, close: r.close_time },
@@ -28,13 +33,17 @@ export class SiteRepo {
   ) {}
 
   async create(input: SiteInput): Promise<Site> {
+    const community = toLocalText(input.community);
+    const address = toLocalText(input.address);
     const row: SiteRow = {
       id: input.id,
       name_zh: input.name.zh,
       name_en: input.name.en,
       type: input.type,
-      community: input.community,
-      address: input.address,
+      community: community.zh,
+      community_en: community.en ?? null,
+      address: address.zh,
+      address_en: address.en ?? null,
       lat: input.lat,
       lng: input.lng,
       open_time: input.openingHours.open,

@@ -8,8 +8,11 @@ export interface Database extends AlertTables {
     name_zh: string;
     name_en: string;
     type: string;
+    /** Chinese; the English form is in community_en (NULL until given). */
     community: string;
+    community_en: string | null;
     address: string;
+    address_en: string | null;
     lat: number;
     lng: number;
     open_time: string;
@@ -21,7 +24,9 @@ export interface Database extends AlertTables {
     id: string;
     site_id: string;
     kind: string;
+    /** Chinese; the English form is in name_en (NULL until given). */
     name: string;
+    name_en: string | null;
     enabled: number;
     secret_hash: string;
     created_at: number;

@@ -60,6 +60,8 @@ export class ApiClient {
       method,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        // As the dashboard does: the hub refuses a bodiless write without it (CSRF).
+        ...(method === 'GET' ? {} : { 'x-requested-with': 'fetch' }),
         ...(this.cookie ? { cookie: this.cookie } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -78,8 +80,8 @@ export function siteFixture(id: string, overrides: Partial<SiteInput> = {}): Sit
     id,
     name: { zh: '芳华里北门健康驿站', en: 'Fanghuali North Gate Health Station' },
     type: 'health',
-    community: '芳华里',
-    address: '芳华里小区北门',
+    community: { zh: '芳华里', en: 'Fanghuali' },
+    address: { zh: '芳华里小区北门', en: 'Fanghuali North Gate' },
     lat: 36.66,
     lng: 117.12,
     openingHours: { open: '00:00', close: '00:00' },

@@ -59,3 +59,27 @@ export function connackCode(socket: net.Socket): Promise<number> {
     socket.once('error', reject);
   });
 }
+
+/**
+ * Resolves with the first packet of kind `cmd` the broker sends, e.g. the PINGRESP that proves every
+ * packet written before the PINGREQ has been handled (aedes handles a connection's packets in order).
+ */
+export function nextPacket(
+  socket: net.Socket,
+  cmd: mqttPacket.Packet['cmd'],
+  ms = 5000,
+): Promise<mqttPacket.Packet> {
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, packet?: mqttPacket.Packet) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (err) reject(err);
+      else resolve(packet!);
+    };
+    const timer = setTimeout(() => done(new Error(`no ${cmd} within ${ms} ms`)), ms);
+    const onData = (d: Buffer) => parser.parse(d);
+    parser.on('packet', (p: mqttPacket.Packet) => p.cmd === cmd && done(null, p));
+    socket.on('data', onData);
+  });
+}

@@ -9,23 +9,7 @@ import type {
   Silence,
   SilenceInput,
 } from '../../../contract/index.js';
-import { ApiRequestError } from '../api.js';
-import { sendJson } from '../http.js';
-
-async function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', path: string, body?: unknown) {
-  const { res, data } = await sendJson(method as 'GET', path, body).catch((err: unknown) => {
-    throw new ApiRequestError(0, { code: 'NETWORK', message: String(err) });
-  });
-  if (!res.ok) {
-    const b = data as { code?: string; message?: string; fields?: Array<{ path: string; message: string }> };
-    throw new ApiRequestError(res.status, {
-      code: b?.code ?? `HTTP_${res.status}`,
-      message: b?.message ?? res.statusText,
-      fields: b?.fields,
-    });
-  }
-  return data as T;
-}
+import { request } from '../http.js';
 
 const enc = encodeURIComponent;
 function query(q: Record<string, string | number | undefined | null>): string {

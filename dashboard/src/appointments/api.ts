@@ -1,5 +1,4 @@
 import type {
-  ApiError,
   AppointmentsDay,
   BookingBody,
   MaskedBooking,
@@ -12,35 +11,9 @@ import type {
   SessionSummary,
   TodayReply,
 } from '../../../contract/index.js';
-import { sendJson } from '../http.js';
+import { request } from '../http.js';
 
-/**
- * Appointment endpoints, for the staff panels and the public booking page. Kept apart from
- * ../api.ts so the booking page bundles nothing of the staff app. Errors carry the server's code.
- */
-export class AppointmentsError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly fields: ApiError['fields'] = [],
-  ) {
-    super(code);
-    this.name = 'AppointmentsError';
-  }
-}
-
-async function request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
-  const { res, data } = await sendJson(method, path, body).catch(() => {
-    throw new AppointmentsError(0, 'NETWORK');
-  });
-  if (!res.ok) {
-    const error = data as Partial<ApiError> | undefined;
-    throw new AppointmentsError(res.status, error?.code ?? `HTTP_${res.status}`, error?.fields ?? []);
-  }
-  return data as T;
-}
-
-export const errorCodeOf = (err: unknown) => (err instanceof AppointmentsError ? err.code : 'NETWORK');
+/** Appointment endpoints, for the staff panels and the public booking page; errors are ../http.ts's. */
 
 const enc = encodeURIComponent;
 

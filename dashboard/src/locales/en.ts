@@ -1,4 +1,7 @@
 import alertsEn from './alerts-en.js';
+import { appointmentsEn } from './appointments.en.js';
+import { deviceTextsEn } from './device-texts.en.js';
+import { langEn } from './lang.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
@@ -8,11 +11,7 @@ const en: MessageSchema = {
     title: 'Yizhan Hub · Site overview',
     loading: 'Loading…',
   },
-  lang: {
-    label: 'Language',
-    zh: '中文',
-    en: 'English',
-  },
+  lang: langEn,
   login: {
     heading: 'Sign in',
     intro: 'Roadside health and caring stations',
@@ -25,6 +24,7 @@ const en: MessageSchema = {
     BAD_CREDENTIALS: 'Wrong username or password',
     UNAUTHENTICATED: 'Your session has ended. Please sign in again',
     FORBIDDEN: 'You are not allowed to do this',
+    CSRF_REFUSED: 'The hub refused a change from this page. Reload it from the hub’s own address',
     INTERNAL: 'Server error. Please try again later',
     VALIDATION: 'Please check what you entered',
     NETWORK: 'Cannot reach the server. Check the connection and try again',
@@ -132,7 +132,8 @@ const en: MessageSchema = {
     provisionSubmit: 'Register and create secret',
     id: 'Device ID',
     kind: 'Kind',
-    name: 'Name (optional)',
+    name: 'Chinese name (optional)',
+    nameEn: 'English name (optional)',
     idHint: 'Lower-case letters, digits and dashes; start it with the site ID.',
     secretHeading: 'Connection details of {id}',
     secretOnce:
@@ -149,27 +150,21 @@ const en: MessageSchema = {
     copySecret: 'Copy secret',
     copyExample: 'Copy example command',
     copied: 'Copied',
+    exampleSeq:
+      'seq numbers each reading; the hub keeps one reading per seq, so every run uses the current time as seq',
     exampleHeading: 'Send a test reading with mosquitto_pub',
     secretDone: 'Saved it, close',
     noErrors: 'No refused messages',
     errorCount: '{n} refused',
+    rawError: 'What the hub recorded',
     lastError: 'Last',
     disable: 'Disable',
     enable: 'Enable',
     rotate: 'New secret',
     rotateConfirm: 'Confirm new secret (the old one stops working)',
   },
-  ingestError: {
-    TOPIC_NOT_ALLOWED: 'topic not allowed',
-    SUBSCRIBE_NOT_ALLOWED: 'subscribe not allowed',
-    PAYLOAD_TOO_LARGE: 'too large',
-    PACKET_TOO_LARGE: 'MQTT packet too large',
-    RATE_LIMITED: 'rate limited',
-    PAYLOAD_NOT_JSON: 'not JSON',
-    PAYLOAD_INVALID: 'invalid content',
-    STORE_FAILED: 'store failed',
-    AUTH_FAILED: 'wrong secret',
-  },
+  ...deviceTextsEn,
+  appt: appointmentsEn,
   users: {
     heading: 'Users',
     create: 'New user',
@@ -178,6 +173,7 @@ const en: MessageSchema = {
     password: 'First password (8+ characters)',
     role: 'Role',
     sites: 'Sites',
+    siteSearch: 'Find a site: name, id or community',
     roleHint: {
       admin: 'Admins see and manage every site, device and user.',
       manager: 'Station managers see and operate only their assigned sites; assign at least one.',
@@ -213,6 +209,7 @@ const en: MessageSchema = {
     occupancy: 'People inside',
     seats: '/ {n} seats',
     full: 'Full',
+    counters: 'sum of {n} counters',
     door: 'Door',
     doorOpen: 'open',
     doorClosed: 'closed',

@@ -1,5 +1,8 @@
-import type { DeviceKind, IngestErrorCode, Role, Site, SiteHealth } from '../../../contract/index.js';
+import type { DeviceKind, Role, Site, SiteHealth } from '../../../contract/index.js';
 import alertsZh from './alerts-zh-CN.js';
+import { appointmentsZh } from './appointments.zh-CN.js';
+import { deviceTextsZh } from './device-texts.zh-CN.js';
+import { langZh } from './lang.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
@@ -9,12 +12,7 @@ const zhCN = {
     title: '驿站 Hub · 站点概览',
     loading: '加载中…',
   },
-  lang: {
-    label: '语言',
-    // Language names are shown in their own language, whatever the current locale.
-    zh: '中文',
-    en: 'English',
-  },
+  lang: langZh,
   login: {
     heading: '登录',
     intro: '核酸小屋便民驿站管理',
@@ -27,6 +25,7 @@ const zhCN = {
     BAD_CREDENTIALS: '用户名或密码不正确',
     UNAUTHENTICATED: '登录已失效，请重新登录',
     FORBIDDEN: '没有权限执行此操作',
+    CSRF_REFUSED: '服务器拒绝了来自此页面的修改，请从本系统的地址重新打开页面',
     INTERNAL: '服务器内部错误，请稍后再试',
     VALIDATION: '请检查填写的内容',
     NETWORK: '无法连接服务器，请检查网络后重试',
@@ -134,7 +133,8 @@ const zhCN = {
     provisionSubmit: '登记并生成密钥',
     id: '设备 ID',
     kind: '类型',
-    name: '名称（可选）',
+    name: '中文名称（可选）',
+    nameEn: '英文名称（可选）',
     idHint: '设备 ID 只能使用小写字母、数字和连字符，建议以站点 ID 开头。',
     secretHeading: '设备 {id} 的连接信息',
     secretOnce: '密钥只显示这一次，请立即复制并写入设备。关闭后无法再次查看，只能重新生成。',
@@ -150,27 +150,20 @@ const zhCN = {
     copySecret: '复制密钥',
     copyExample: '复制示例命令',
     copied: '已复制',
+    exampleSeq: 'seq 是读数序号，同一序号集线器只保存一次，因此每次运行都用当前时间作序号',
     exampleHeading: '用 mosquitto_pub 发送一条测试数据',
     secretDone: '我已保存，关闭',
     noErrors: '没有被拒绝的消息',
     errorCount: '被拒绝 {n} 条',
+    rawError: '集线器记录的原文',
     lastError: '最近一次',
     disable: '停用',
     enable: '启用',
     rotate: '重新生成密钥',
     rotateConfirm: '确认重新生成（旧密钥立即失效）',
   },
-  ingestError: {
-    TOPIC_NOT_ALLOWED: '主题不允许',
-    SUBSCRIBE_NOT_ALLOWED: '订阅不允许',
-    PAYLOAD_TOO_LARGE: '消息过大',
-    PACKET_TOO_LARGE: 'MQTT 报文过大',
-    RATE_LIMITED: '发送过于频繁',
-    PAYLOAD_NOT_JSON: '不是 JSON',
-    PAYLOAD_INVALID: '内容不符合约定',
-    STORE_FAILED: '存储失败',
-    AUTH_FAILED: '密钥错误',
-  } satisfies Record<IngestErrorCode, string>,
+  ...deviceTextsZh,
+  appt: appointmentsZh,
   users: {
     heading: '用户管理',
     create: '新建用户',
@@ -179,6 +172,7 @@ const zhCN = {
     password: '初始密码（至少 8 位）',
     role: '角色',
     sites: '负责站点',
+    siteSearch: '搜索站点：名称、ID 或社区',
     roleHint: {
       admin: '管理员可以查看和管理全部站点、设备和用户。',
       manager: '站点管理员只能查看和操作分配给他的站点，至少分配一个站点。',
@@ -213,6 +207,7 @@ const zhCN = {
     occupancy: '在站人数',
     seats: '/ {n} 座',
     full: '已满',
+    counters: '{n} 个计数器合计',
     door: '门',
     doorOpen: '开着',
     doorClosed: '关着',

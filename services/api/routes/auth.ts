@@ -2,10 +2,10 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HubError, loginBody, user } from '../../../contract/index.js';
-import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
+import { currentUser, requireUser, SESSION_COOKIE } from '../../auth/session.js';
 import type { ApiContext } from '../context.js';
 
-export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function authRoutes(ctx: Pick<ApiContext, 'config' | 'users'>): FastifyPluginAsyncZod {
   return async (app) => {
     // Each attempt costs a deliberately slow hash on the same thread pool that checks devices'
     // secrets at CONNECT, so guessing is limited per address as well as slow.
@@ -18,7 +18,12 @@ export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       '/login',
       {
         config: { rateLimit: { max: ctx.config.LOGIN_RATE_LIMIT_MAX, timeWindow: 60_000 } },
-        schema: { tags: ['auth'], body: loginBody, response: { 200: z.object({ user }) } },
+        schema: {
+          tags: ['auth'],
+          summary: 'Log in; sets the httpOnly session cookie',
+          body: loginBody,
+          response: { 200: z.object({ user }) },
+        },
       },
       async (request, reply) => {
         const found = await ctx.users.verify(request.body.username, request.body.password);
@@ -35,20 +40,24 @@ export function authRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
     );
 
-    app.post('/logout', { schema: { tags: ['auth'] } }, async (request, reply) => {
-      const token = request.cookies[SESSION_COOKIE];
-      if (token) await ctx.users.closeSession(token);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      return reply.code(204).send();
-    });
+    app.post(
+      '/logout',
+      { schema: { tags: ['auth'], summary: 'Log out; ends the session and its live sockets' } },
+      async (request, reply) => {
+        const token = request.cookies[SESSION_COOKIE];
+        if (token) await ctx.users.closeSession(token);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return reply.code(204).send();
+      },
+    );
 
     app.get(
       '/me',
       {
-        preHandler: requireUser(ctx.users),
-        schema: { tags: ['auth'], response: { 200: z.object({ user }) } },
+        onRequest: requireUser(ctx.users),
+        schema: { tags: ['auth'], summary: 'The logged-in user', response: { 200: z.object({ user }) } },
       },
-      async (request) => ({ user: request.user! }),
+      async (request) => ({ user: currentUser(request) }),
     );
   };
 }

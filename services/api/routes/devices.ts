@@ -1,23 +1,28 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  assertSiteVisible,
   commandSchema,
   device,
   deviceId,
   deviceInput,
   HubError,
   ingestErrorCount,
+  mayNameDevice,
   provisionedDevice,
   siteId,
   TOPIC_PREFIX,
+  visibleSites,
 } from '../../../contract/index.js';
-import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
+import { currentUser, requireUser } from '../../auth/session.js';
 import { type DeviceRecord, publicDevice } from '../../state/devices.js';
 import type { ApiContext } from '../context.js';
 
 const deviceParams = z.object({ deviceId });
 
-export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function deviceRoutes(
+  ctx: Pick<ApiContext, 'broker' | 'devices' | 'ingestErrors' | 'mqttPort' | 'sites' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
     const operators = requireUser(ctx.users, ['admin', 'manager']);
@@ -43,16 +48,23 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.post(
       '/sites/:siteId/devices',
       {
-        preHandler: operators,
+        onRequest: operators,
         schema: {
           tags: ['devices'],
+          summary: "Provision a device; its MQTT secret is shown this once (admins, the site's managers)",
           params: z.object({ siteId }),
           body: deviceInput,
           response: { 201: provisionedDevice },
         },
       },
       async (request, reply) => {
-        assertSiteVisible(request.user!, request.params.siteId);
+        const user = currentUser(request);
+        assertSiteVisible(user, request.params.siteId);
+        if (!mayNameDevice(user, request.params.siteId, request.body.id)) {
+          throw new HubError('VALIDATION', 'invalid body', [
+            { path: 'body.id', message: `a manager's device ids start with ${request.params.siteId}-` },
+          ]);
+        }
         if (!(await ctx.sites.get(request.params.siteId))) {
           throw new HubError('SITE_NOT_FOUND', `no site ${request.params.siteId}`);
         }
@@ -64,17 +76,18 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/devices',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['devices'],
+          summary: 'Devices of the sites the caller may see, or of one site',
           querystring: z.object({ siteId: siteId.optional() }),
           response: { 200: z.object({ devices: z.array(device) }) },
         },
       },
       async (request) => {
-        const only = visibleSites(request.user!);
+        const only = visibleSites(currentUser(request));
         const wanted = request.query.siteId;
-        if (wanted) assertSiteVisible(request.user!, wanted);
+        if (wanted) assertSiteVisible(currentUser(request), wanted);
         return { devices: ctx.devices.list(wanted ? [wanted] : only).map(publicDevice) };
       },
     );
@@ -86,11 +99,18 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       app.post(
         `/devices/:deviceId/${action}`,
         {
-          preHandler: operators,
-          schema: { tags: ['devices'], params: deviceParams, response: { 200: device } },
+          onRequest: operators,
+          schema: {
+            tags: ['devices'],
+            summary: enabled
+              ? 'Enable a disabled device again'
+              : 'Disable a device: it is refused at its next connect and its live connection is dropped',
+            params: deviceParams,
+            response: { 200: device },
+          },
         },
         async (request) => {
-          const target = operable(request.user!, request.params.deviceId);
+          const target = operable(currentUser(request), request.params.deviceId);
           // The repo tells the bus; the broker drops a disabled device's live connection too.
           const updated = await ctx.devices.setEnabled(target.id, enabled);
           return publicDevice(updated);
@@ -101,15 +121,16 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.post(
       '/devices/:deviceId/rotate-secret',
       {
-        preHandler: operators,
+        onRequest: operators,
         schema: {
           tags: ['devices'],
+          summary: 'Issue a new MQTT secret, shown this once; the old one stops working at once',
           params: deviceParams,
           response: { 200: provisionedDevice },
         },
       },
       async (request) => {
-        const target = operable(request.user!, request.params.deviceId);
+        const target = operable(currentUser(request), request.params.deviceId);
         const { device: updated, secret } = await ctx.devices.rotateSecret(target.id);
         return { device: publicDevice(updated), secret, mqtt: mqttInfo(updated) };
       },
@@ -118,11 +139,16 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.post(
       '/devices/:deviceId/commands',
       {
-        preHandler: operators,
-        schema: { tags: ['devices'], params: deviceParams, body: commandSchema },
+        onRequest: operators,
+        schema: {
+          tags: ['devices'],
+          summary: 'Send a device a command over MQTT (202 once queued)',
+          params: deviceParams,
+          body: commandSchema,
+        },
       },
       async (request, reply) => {
-        const target = operable(request.user!, request.params.deviceId);
+        const target = operable(currentUser(request), request.params.deviceId);
         await ctx.broker.sendCommand(target, request.body);
         return reply.code(202).send({ sent: true, id: request.body.id });
       },
@@ -131,18 +157,19 @@ export function deviceRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/ingest/errors',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['devices'],
+          summary: 'Messages refused per device and reason (see the device contract)',
           querystring: z.object({ deviceId: deviceId.optional(), siteId: siteId.optional() }),
           response: { 200: z.object({ errors: z.array(ingestErrorCount) }) },
         },
       },
       async (request) => {
         const { deviceId: wanted, siteId: site } = request.query;
-        if (wanted) operable(request.user!, wanted);
-        if (site) assertSiteVisible(request.user!, site);
-        const only = site ? [site] : visibleSites(request.user!);
+        if (wanted) operable(currentUser(request), wanted);
+        if (site) assertSiteVisible(currentUser(request), site);
+        const only = site ? [site] : visibleSites(currentUser(request));
         const ids = wanted ? [wanted] : only ? ctx.devices.list(only).map((d) => d.id) : undefined;
         return { errors: await ctx.ingestErrors.list(ids) };
       },

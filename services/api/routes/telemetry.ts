@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  assertSiteVisible,
   deviceId,
   eventCountQuery,
   eventType,
@@ -8,8 +9,9 @@ import {
   rangePoint,
   rangeQuery,
   siteId,
+  visibleSites,
 } from '../../../contract/index.js';
-import { assertSiteVisible, requireUser, visibleSites } from '../../auth/session.js';
+import { currentUser, requireUser } from '../../auth/session.js';
 import { bucketGrid } from '../../telemetry/store.js';
 import type { ApiContext } from '../context.js';
 
@@ -22,7 +24,9 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
-export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function telemetryRoutes(
+  ctx: Pick<ApiContext, 'devices' | 'telemetry' | 'users'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
 
@@ -63,16 +67,17 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/range',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['telemetry'],
+          summary: 'A metric bucketed over time: avg, min, max or last per bucket',
           querystring: rangeQuery,
           response: { 200: z.object({ points: z.array(rangePoint) }) },
         },
       },
       async (request) => {
         const q = request.query;
-        scope(request.user!, q);
+        scope(currentUser(request), q);
         checkWindow(q);
         return { points: await ctx.telemetry.range(q) };
       },
@@ -81,16 +86,17 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/event-counts',
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: {
           tags: ['telemetry'],
+          summary: 'How many events of a type per bucket',
           querystring: eventCountQuery,
           response: { 200: z.object({ points: z.array(rangePoint) }) },
         },
       },
       async (request) => {
         const q = request.query;
-        scope(request.user!, q);
+        scope(currentUser(request), q);
         checkWindow(q);
         return { points: await ctx.telemetry.eventCounts(q) };
       },
@@ -98,9 +104,16 @@ export function telemetryRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/events',
-      { preHandler: anyone, schema: { tags: ['telemetry'], querystring: eventsQuery } },
+      {
+        onRequest: anyone,
+        schema: {
+          tags: ['telemetry'],
+          summary: 'Events in a window, newest first',
+          querystring: eventsQuery,
+        },
+      },
       async (request) => {
-        scope(request.user!, request.query);
+        scope(currentUser(request), request.query);
         return { events: await ctx.telemetry.events(request.query) };
       },
     );

@@ -10,7 +10,7 @@ import {
   userParams,
   userUpdateBody,
 } from '../../../contract/index.js';
-import { requireUser, SESSION_COOKIE } from '../../auth/session.js';
+import { currentUser, requireUser, SESSION_COOKIE } from '../../auth/session.js';
 import { sessionId } from '../../state/users.js';
 import type { ApiContext } from '../context.js';
 
@@ -18,7 +18,7 @@ import type { ApiContext } from '../context.js';
  * User administration, admins only. Role and site changes reach open dashboards at once (the live
  * socket follows UserRepo changes); a new password or a deleted user ends their sessions.
  */
-export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+export function userRoutes(ctx: Pick<ApiContext, 'sites' | 'users'>): FastifyPluginAsyncZod {
   return async (app) => {
     const admins = requireUser(ctx.users, ['admin']);
 
@@ -48,15 +48,27 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.get(
       '/users',
       {
-        preHandler: admins,
-        schema: { tags: ['users'], response: { 200: z.object({ users: z.array(user) }) } },
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: 'Every user (admins)',
+          response: { 200: z.object({ users: z.array(user) }) },
+        },
       },
       async () => ({ users: await ctx.users.list() }),
     );
 
     app.post(
       '/users',
-      { preHandler: admins, schema: { tags: ['users'], body: userCreateBody, response: { 201: user } } },
+      {
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: 'Create a user with a role and, for a manager, sites (admins)',
+          body: userCreateBody,
+          response: { 201: user },
+        },
+      },
       async (request, reply) => {
         const { username, password, role } = request.body;
         const siteIds = await checkAssignment(role, request.body.siteIds);
@@ -67,13 +79,19 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     app.patch(
       '/users/:userId',
       {
-        preHandler: admins,
-        schema: { tags: ['users'], params: userParams, body: userUpdateBody, response: { 200: user } },
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: "Change a user's role or sites; open dashboards follow at once (admins)",
+          params: userParams,
+          body: userUpdateBody,
+          response: { 200: user },
+        },
       },
       async (request) => {
         const target = await existing(request.params.userId);
         const role = request.body.role ?? target.role;
-        if (target.id === request.user!.id && role !== 'admin') {
+        if (target.id === currentUser(request).id && role !== 'admin') {
           throw new HubError('CANNOT_CHANGE_SELF', 'an admin cannot demote themself');
         }
         // A new role that sees every site drops the old assignments unless sites are given.
@@ -84,10 +102,18 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.post(
       '/users/:userId/password',
-      { preHandler: admins, schema: { tags: ['users'], params: userParams, body: passwordResetBody } },
+      {
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: "Set a user's password; ends their other sessions (admins)",
+          params: userParams,
+          body: passwordResetBody,
+        },
+      },
       async (request, reply) => {
         const target = await existing(request.params.userId);
-        const own = target.id === request.user!.id ? request.cookies[SESSION_COOKIE] : undefined;
+        const own = target.id === currentUser(request).id ? request.cookies[SESSION_COOKIE] : undefined;
         await ctx.users.setPassword(target.id, request.body.password, own && sessionId(own));
         return reply.code(204).send();
       },
@@ -95,9 +121,16 @@ export function userRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.delete(
       '/users/:userId',
-      { preHandler: admins, schema: { tags: ['users'], params: userParams } },
+      {
+        onRequest: admins,
+        schema: {
+          tags: ['users'],
+          summary: 'Delete a user and end their sessions (admins)',
+          params: userParams,
+        },
+      },
       async (request, reply) => {
-        if (request.params.userId === request.user!.id) {
+        if (request.params.userId === currentUser(request).id) {
           throw new HubError('CANNOT_CHANGE_SELF', 'an admin cannot delete themself');
         }
         await ctx.users.delete(request.params.userId);
