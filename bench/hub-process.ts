@@ -32,7 +32,10 @@ export const ADMIN_PASSWORD = 'bench-admin-password';
 const RATE_LIMIT_OFF = 10_000_000;
 const MAIN = fileURLToPath(new URL('../dist/services/main.js', import.meta.url));
 
-export async function startHubProcess(dataDir: string): Promise<HubProcess> {
+export async function startHubProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<HubProcess> {
   if (!fs.existsSync(MAIN))
     throw new Error(`${MAIN} is missing: build first (npx tsc -p tsconfig.build.json)`);
   const child = startChild('hub', process.execPath, ['--inspect=127.0.0.1:0', MAIN], {
@@ -50,6 +53,7 @@ export async function startHubProcess(dataDir: string): Promise<HubProcess> {
       DEVICE_RATE_BURST: String(RATE_LIMIT_OFF),
       // The finder phase is one client address asking as fast as it can: a crowd, not one visitor.
       PUBLIC_RATE_LIMIT_MAX: String(RATE_LIMIT_OFF),
+      ...env,
     },
   });
   let inspector: Inspector | undefined;

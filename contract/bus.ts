@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alert } from './alerts.js';
 import { appointmentsDay } from './appointments.js';
 import { deviceId, siteId } from './device/index.js';
 import { device, hubStatus, site, siteLive, user } from './domain.js';
@@ -68,6 +69,8 @@ export const busEvents = {
   'live.appointments': appointmentsDay,
   /** Feedback given or answered at a site (issue 16); carries the comment: managers and admins only. */
   'feedback.changed': z.object({ item: feedbackItem }),
+  /** An alert was raised or changed, after it was written to the state store. */
+  'alert.changed': z.object({ alert }),
 } as const;
 
 export type BusEvents = { [K in keyof typeof busEvents]: z.infer<(typeof busEvents)[K]> };

@@ -48,6 +48,12 @@ export const errorCodes = {
   /** A comment with words the hub does not publish to staff (abuse, insults). */
   FEEDBACK_REFUSED: 400,
   FEEDBACK_NOT_FOUND: 404,
+  // Alerts (services/alerts/).
+  ALERT_NOT_FOUND: 404,
+  ALERT_NOT_OPEN: 409,
+  RULE_NOT_FOUND: 404,
+  SILENCE_NOT_FOUND: 404,
+  CONTACT_NOT_FOUND: 404,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,3 +1,4 @@
+export * from './alerts.js';
 export * from './appointments.js';
 export * from './bus.js';
 export * from './device/index.js';
@@ -5,6 +6,7 @@ export * from './domain.js';
 export * from './errors.js';
 export * from './feedback.js';
 export * from './finder.js';
+export * from './rules/alert-defaults.js';
 export * from './rules/opening-hours.js';
 export * from './rules/permissions.js';
 export * from './rules/screening.js';

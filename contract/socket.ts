@@ -1,3 +1,4 @@
+import type { Alert } from './alerts.js';
 import type { AppointmentsDay } from './appointments.js';
 import type { HubStatus, LiveDevice, Site, SiteLive, User } from './domain.js';
 import type { FeedbackItem } from './feedback.js';
@@ -21,6 +22,8 @@ export interface ServerToClientEvents {
   appointments: (day: AppointmentsDay) => void;
   /** Feedback given or answered at a site, with its comment: to the site's managers and to admins only. */
   feedback: (item: FeedbackItem) => void;
+  /** An alert of a visible site was raised or changed (acknowledged, cleared, resolved, delivered). */
+  alert: (a: Alert) => void;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: no client-to-server events yet

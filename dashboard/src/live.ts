@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { getCurrentScope, onScopeDispose, ref, shallowReactive } from 'vue';
 import type {
+  Alert,
   AppointmentsDay,
   ClientToServerEvents,
   FeedbackItem,
@@ -40,6 +41,8 @@ export function useLive(handlers: LiveHandlers) {
   const eventListeners = new Set<(e: LiveEvent) => void>();
   const feedbackListeners = new Set<(f: FeedbackItem) => void>();
   const appointmentListeners = new Set<(d: AppointmentsDay | null) => void>();
+  /** Alert changes and every fresh snapshot (the alerts store refetches its open alerts then). */
+  const alertListeners = new Set<(a: Alert | 'snapshot') => void>();
   const sites = shallowReactive(new Map<string, Site>());
   const live = shallowReactive(new Map<string, SiteLive>());
   /** Sites with screening sessions today (in the hub's zone), by site id. */
@@ -153,6 +156,7 @@ export function useLive(handlers: LiveHandlers) {
     for (const l of s.live) live.set(l.siteId, l);
     ready.value = true;
     tick();
+    for (const l of alertListeners) l('snapshot');
     void refreshAppointments();
   });
   socket.on('site', (l) => {
@@ -171,6 +175,9 @@ export function useLive(handlers: LiveHandlers) {
     if (d.sessions.length) appointments.set(d.siteId, d);
     else appointments.delete(d.siteId);
     for (const l of appointmentListeners) l(d);
+  });
+  socket.on('alert', (a) => {
+    for (const l of alertListeners) l(a);
   });
   socket.on('deviceEvent', (e) => {
     for (const l of eventListeners) l(e);
@@ -202,6 +209,7 @@ export function useLive(handlers: LiveHandlers) {
     eventListeners.clear();
     feedbackListeners.clear();
     appointmentListeners.clear();
+    alertListeners.clear();
     clearInterval(timer);
     clearTimeout(retry);
     clearTimeout(appointmentsRetry);
@@ -231,6 +239,12 @@ export function useLive(handlers: LiveHandlers) {
     return () => appointmentListeners.delete(listener);
   }
 
+  /** Calls `listener` for each alert change, and with 'snapshot' after each (re)connect. */
+  function onAlert(listener: (a: Alert | 'snapshot') => void): () => void {
+    alertListeners.add(listener);
+    return () => alertListeners.delete(listener);
+  }
+
   socket.connect();
   if (getCurrentScope()) onScopeDispose(stop);
 
@@ -246,6 +260,7 @@ export function useLive(handlers: LiveHandlers) {
     onDeviceEvent,
     onAppointments,
     onFeedback,
+    onAlert,
   };
 }
 

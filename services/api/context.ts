@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../../broker/broker.js';
+import type { Alerts } from '../alerts/module.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
@@ -33,6 +34,7 @@ export interface ApiContext {
   finder: FinderSnapshot;
   /** Station feedback (issue 16). */
   feedback: FeedbackService;
+  alerts: Alerts;
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;

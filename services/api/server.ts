@@ -13,6 +13,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
+import { alertRoutes } from '../alerts/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
 import { finderRoutes, posterRoutes } from '../finder/routes.js';
@@ -96,6 +97,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(publicFeedbackRoutes(ctx), { prefix: '/api/public' });
   await app.register(staffFeedbackRoutes(ctx), { prefix: '/api' });
   await app.register(posterRoutes(ctx), { prefix: '/api' });
+  await app.register(alertRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {

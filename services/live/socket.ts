@@ -151,6 +151,8 @@ export function attachLiveSocket(
     'feedback.changed': ({ item }) => {
       for (const s of sockets((d) => mayReadPersonalData(d.user, item.siteId))) s.emit('feedback', item);
     },
+    // Alerts carry no personal data: the site's room and `all`, like `site`.
+    'alert.changed': ({ alert }) => io.to([ALL, siteRoom(alert.siteId)]).emit('alert', alert),
   });
 
   /** Open engine.io connections, so close() can cut the ones that no longer read. */

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { alertsMigration } from '../alerts/migration.js';
 
 /** Append only: a migration that has run on a deployed hub is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -176,6 +177,7 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('devices').addColumn('name_en', 'text').execute();
     },
   },
+  '004-alerts': alertsMigration,
   '005-feedback': {
     // Station feedback (issue 16). `voter` is a hash of the browser's random cookie: with site and
     // local day it makes the one-a-day rule a unique index, and it is no phone number or address.

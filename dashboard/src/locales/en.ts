@@ -1,3 +1,4 @@
+import alertsEn from './alerts-en.js';
 import { appointmentsEn } from './appointments.en.js';
 import { deviceTextsEn } from './device-texts.en.js';
 import { feedbackEn } from './feedback.en.js';
@@ -5,6 +6,7 @@ import { langEn } from './lang.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
+  alerts: alertsEn,
   app: {
     name: 'Yizhan Hub',
     title: 'Yizhan Hub · Site overview',
@@ -63,6 +65,7 @@ const en: MessageSchema = {
     devices: 'Devices',
     users: 'Users',
     watchlist: 'Red & black list',
+    alerts: 'Alerts',
   },
   role: {
     admin: 'Admin',

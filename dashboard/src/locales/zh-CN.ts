@@ -1,4 +1,5 @@
 import type { DeviceKind, Role, Site, SiteHealth } from '../../../contract/index.js';
+import alertsZh from './alerts-zh-CN.js';
 import { appointmentsZh } from './appointments.zh-CN.js';
 import { deviceTextsZh } from './device-texts.zh-CN.js';
 import { feedbackZh } from './feedback.zh-CN.js';
@@ -6,6 +7,7 @@ import { langZh } from './lang.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
+  alerts: alertsZh,
   app: {
     name: '驿站 Hub',
     title: '驿站 Hub · 站点概览',
@@ -64,6 +66,7 @@ const zhCN = {
     devices: '设备管理',
     users: '用户管理',
     watchlist: '红黑榜',
+    alerts: '告警',
   },
   role: {
     admin: '管理员',
