@@ -1,6 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ProvisionedDevice, type PublicStations, topicFor } from '../contract/index.js';
+import { localParts, type ProvisionedDevice, type PublicStations, topicFor } from '../contract/index.js';
+import { createSession } from './helpers/appointments.js';
 import {
   type ApiClient,
   adminWithSite,
@@ -113,6 +114,37 @@ describe('public station finder API (issue 16)', () => {
       expect(text).not.toContain(`"${forbidden}`);
     }
     expect(text).not.toContain(water.device.id);
+  });
+
+  it("carries no residents' data: a booking's name and number never appear; only 'screening today'", async () => {
+    // A session an hour or two from now, today in the hub's zone, with one booking.
+    const start = localParts(Date.now() + 3_600_000, 'Asia/Shanghai');
+    const end = localParts(Date.now() + 2 * 3_600_000, 'Asia/Shanghai');
+    const today = localParts(Date.now(), 'Asia/Shanghai').date;
+    if (start.date !== today || end.date !== today) return; // near midnight: nothing to book today
+    const session = await createSession(api, SITE, {
+      date: today,
+      start: start.time,
+      end: end.time,
+      slotMinutes: 60,
+      repeatWeeks: 1,
+    });
+    const booked = await fetch(`${hub.httpUrl}/api/public/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        sessionId: session.id,
+        slotStartAt: session.slots[0]!.startAt,
+        name: '欧阳娜娜',
+        mobile: '13712345671',
+        screening: session.screenings[0],
+      }),
+    });
+    expect(booked.status).toBe(201);
+    await eventually(async () => ((await station()).answer.screeningToday ? true : undefined));
+    const text = await (await fetch(`${hub.httpUrl}/api/public/stations`)).text();
+    for (const personal of ['欧阳娜娜', '13712345671', '5671', '王医生'])
+      expect(text).not.toContain(personal);
   });
 
   it('answers with an ETag and 304 when nothing changed; unknown site is SITE_NOT_FOUND', async () => {
