@@ -98,6 +98,22 @@ describe('public station finder API (issue 16)', () => {
     await eventually(async () => ((await station()).answer.state === 'usable' ? true : undefined));
   });
 
+  it('full: the people counted inside reach the seats (8), then one leaves', async () => {
+    const counter = await provision(api, SITE, `${SITE}-occ`, 'occupancy_counter');
+    const client = await connectDevice(hub.mqttUrl, counter.device.id, counter.secret);
+    try {
+      await publish(client, counter, { occupancy: 8 });
+      await eventually(async () => {
+        const a = (await station()).answer;
+        return a.state === 'partly' && a.missing.join() === 'seats' && a.seatsFree === 0 ? true : undefined;
+      });
+      await publish(client, counter, { occupancy: 7 });
+      await eventually(async () => ((await station()).answer.seatsFree === 1 ? true : undefined));
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   it('replies carry no device ids, device names or secrets (raw text)', async () => {
     const text = await (await fetch(`${hub.httpUrl}/api/public/stations`)).text();
     expect(text).toContain(SITE);
@@ -184,6 +200,13 @@ describe('public station finder API (issue 16)', () => {
     expect(svg).toContain(`/stations/${SITE}`);
     expect(svg).toMatch(/<path[^>]+d="M/);
     expect((await fetch(`${hub.httpUrl}/api/sites/${SITE}/poster.svg`)).status).toBe(401);
+  });
+
+  it('every device gone offline: unknown, not a guess', async () => {
+    // The counter above has already disconnected; now the dispenser and the cabinet go too.
+    await waterClient.endAsync();
+    await cabinetClient.endAsync();
+    await eventually(async () => ((await station()).answer.state === 'unknown' ? true : undefined));
   });
 
   it('is rate-limited like the other public routes', async () => {

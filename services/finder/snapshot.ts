@@ -48,6 +48,7 @@ export class FinderSnapshot implements Part {
   private readonly lives = new Map<string, SiteLive>();
   private readonly screeningToday = new Map<string, boolean>();
   private screeningDate = '';
+  private screeningLoad: Promise<void> | undefined;
   private built: { at: number; all: Built; bySite: Map<string, Built> } | undefined;
   private dirty = true;
   private off = () => {};
@@ -97,9 +98,13 @@ export class FinderSnapshot implements Part {
     if (b && now - b.at < (this.dirty ? (this.deps.minRebuildMs ?? 1000) : (this.deps.maxAgeMs ?? 15_000))) {
       return b;
     }
-    if (this.deps.screening.today() !== this.screeningDate) {
+    if (this.deps.screening.today() !== this.screeningDate && !this.screeningLoad) {
       // Midnight passed: yesterday's sessions are not today's. One state-store read, in the background.
-      this.loadScreening().catch((err) => this.deps.onError?.(err));
+      this.screeningLoad = this.loadScreening()
+        .catch((err) => this.deps.onError?.(err))
+        .finally(() => {
+          this.screeningLoad = undefined;
+        });
     }
     this.dirty = false;
     this.stats.builds += 1;
