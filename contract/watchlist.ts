@@ -35,6 +35,11 @@ export const watchlistRow = z.object({
   complaintsOverdue: z.number().int(),
   /** Door openings in the period: how much the hut is used. */
   doorOpenings: z.number().int().nullable(),
+  /**
+   * Share of the period the hut was reachable, % (100 − time under a `site_dark` alert, every
+   * enabled device down); null when alerts are off.
+   */
+  uptimePct: z.number().nullable(),
   screeningsAttended: z.number().int(),
   screeningsBooked: z.number().int(),
   red: z.boolean(),
@@ -71,6 +76,7 @@ const CSV_COLUMNS: Array<keyof WatchlistRow> = [
   'complaints',
   'complaintsOverdue',
   'doorOpenings',
+  'uptimePct',
   'screeningsBooked',
   'screeningsAttended',
   'red',

@@ -7,6 +7,7 @@ import {
   watchlistFlags,
 } from '../contract/index.js';
 import { abusiveWord } from '../services/feedback/abuse.js';
+import { coveredMs } from '../services/feedback/watchlist.js';
 import { ApiClient, adminWithSite, eventually, liveClient, siteFixture, testHub } from './helpers/hub.js';
 
 const A = 'fb-site-a';
@@ -166,6 +167,7 @@ describe('red and black list (issue 16)', () => {
     complaints: 0,
     complaintsOverdue: 0,
     doorOpenings: 10,
+    uptimePct: 99.5,
     screeningsAttended: 0,
     screeningsBooked: 0,
   };
@@ -180,12 +182,27 @@ describe('red and black list (issue 16)', () => {
     expect(watchlistFlags({ siteId: 's', ...base, complaintsOverdue: 2 }, q).black).toBe(true);
   });
 
+  it('uptime: dark intervals merged and clipped to the period', () => {
+    expect(
+      coveredMs(
+        [
+          { since: 0, end: 50 },
+          { since: 40, end: 70 },
+          { since: 90, end: null },
+        ],
+        10,
+        100,
+        95,
+      ),
+    ).toBe(65);
+  });
+
   it('exports as CSV with a header, quoting and formula cells defused', () => {
     const csv = watchlistCsv([{ siteId: '=cmd', ...base, red: true, black: false }]);
     expect(csv.split('\r\n')[0]).toBe(
-      'siteId,ratings,average,complaints,complaintsOverdue,doorOpenings,screeningsBooked,screeningsAttended,red,black',
+      'siteId,ratings,average,complaints,complaintsOverdue,doorOpenings,uptimePct,screeningsBooked,screeningsAttended,red,black',
     );
-    expect(csv.split('\r\n')[1]).toBe("'=cmd,5,4,0,0,10,0,0,true,false");
+    expect(csv.split('\r\n')[1]).toBe("'=cmd,5,4,0,0,10,99.5,0,0,true,false");
   });
 
   it('serves planners the list and its CSV, scoped for managers', async () => {

@@ -20,7 +20,7 @@ import {
 } from '../../contract/index.js';
 import type { ApiContext } from '../api/context.js';
 import { currentUser, requireUser } from '../auth/session.js';
-import { buildWatchlist } from './watchlist.js';
+import { buildWatchlist, coveredMs } from './watchlist.js';
 
 /**
  * The browser's feedback cookie: 32 random bytes, nothing else. It needs no signature: a forged
@@ -76,7 +76,7 @@ export function publicFeedbackRoutes(
 
 /** Staff: comments to admins and the site's managers; counts and averages to everyone logged in. */
 export function staffFeedbackRoutes(
-  ctx: Pick<ApiContext, 'feedback' | 'users' | 'sites' | 'appointments' | 'telemetry' | 'config'>,
+  ctx: Pick<ApiContext, 'feedback' | 'users' | 'sites' | 'appointments' | 'telemetry' | 'config' | 'alerts'>,
 ): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
@@ -172,6 +172,24 @@ export function staffFeedbackRoutes(
                   (points) => points.reduce((n, p) => n + p.count, 0),
                   () => null,
                 ),
+            // Uptime from the alerts' record of dark sites (issue 9's `site_dark`), when alerts run.
+            darkMs: async (siteId, from, to) => {
+              if (!ctx.alerts.enabled) return null;
+              const rows = await ctx.alerts.repo.listAlerts(
+                { siteId, from: from - 31 * 86_400_000, to, limit: 1000 },
+                [siteId],
+              );
+              const dark = rows.filter((r) => r.rule_id === 'site_dark');
+              return coveredMs(
+                dark.map((r) => ({
+                  since: Number(r.since),
+                  end: r.ended_at === null ? null : Number(r.ended_at),
+                })),
+                from,
+                to,
+                Date.now(),
+              );
+            },
             timeZone: ctx.config.HUB_TZ,
             now: Date.now,
           },

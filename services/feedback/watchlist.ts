@@ -21,6 +21,8 @@ export interface WatchlistDeps {
   };
   /** Door openings of a site over [from, to) from the telemetry store; null when it cannot answer. */
   doorOpenings(siteId: string, from: number, to: number): Promise<number | null>;
+  /** Milliseconds of [from, to) the site was dark (every device down); null when not known. */
+  darkMs(siteId: string, from: number, to: number): Promise<number | null>;
   timeZone: string;
   now: () => number;
 }
@@ -62,10 +64,37 @@ export async function buildWatchlist(
       complaints: complaints.length,
       complaintsOverdue: overdue.length,
       doorOpenings: await deps.doorOpenings(id, from, to),
+      uptimePct: uptimeOf(await deps.darkMs(id, from, Math.min(to, now)), from, Math.min(to, now)),
       screeningsBooked: screening?.booked ?? 0,
       screeningsAttended: screening?.attended ?? 0,
     };
     rows.push({ ...figures, ...watchlistFlags(figures, q) });
   }
   return rows;
+}
+
+function uptimeOf(darkMs: number | null, from: number, to: number): number | null {
+  if (darkMs === null || to <= from) return null;
+  return Math.round(Math.max(0, 100 - (100 * darkMs) / (to - from)) * 10) / 10;
+}
+
+/** Time of [from, to) covered by the intervals [since, end ?? now), overlaps merged. */
+export function coveredMs(
+  intervals: Array<{ since: number; end: number | null }>,
+  from: number,
+  to: number,
+  now: number,
+) {
+  const spans = intervals
+    .map((i) => [Math.max(from, i.since), Math.min(to, i.end ?? now)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let reach = from;
+  for (const [a, b] of spans) {
+    if (b <= reach) continue;
+    total += b - Math.max(a, reach);
+    reach = b;
+  }
+  return total;
 }

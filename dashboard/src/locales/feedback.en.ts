@@ -44,6 +44,7 @@ export const feedbackEn: typeof feedbackZh = {
     complaints: 'Complaints',
     overdue: 'Overdue',
     doorOpenings: 'Door openings',
+    uptime: 'Uptime',
     screening: 'Screening attended/booked',
     red: 'Red',
     black: 'Black',

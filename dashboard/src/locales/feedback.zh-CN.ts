@@ -43,6 +43,7 @@ export const feedbackZh = {
     complaints: '投诉',
     overdue: '超期未处理',
     doorOpenings: '开门次数',
+    uptime: '在线率',
     screening: '筛查 到场/预约',
     red: '红榜',
     black: '黑榜',
