@@ -231,6 +231,7 @@ describe('red and black list (issue 16)', () => {
         complaints: 5,
         red: true,
         black: false,
+        uptimePct: 100,
       });
       expect(r.body.rows.find((x) => x.siteId === B)).toMatchObject({ ratings: 0, red: false });
       // Overdue: with a handling limit of 1 day, nothing is overdue yet (all were just given).
