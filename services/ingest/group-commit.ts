@@ -1,5 +1,9 @@
 import type { TelemetryBatch } from '../../contract/index.js';
-import type { TelemetryStore } from '../telemetry/store.js';
+
+/** Where a group commit goes: durable when it resolves, with the rows that were new. */
+export interface CommitTarget {
+  write(batch: TelemetryBatch): Promise<{ fresh: TelemetryBatch }>;
+}
 
 interface Waiter {
   resolve(): void;
@@ -28,7 +32,8 @@ const RETRY_MAX_MS = 5000;
  * QoS 1 PUBACK therefore waits for durability, yet a busy hub writes few large batches rather than
  * many small ones. No timer: an idle hub writes a lone reading at once.
  *
- * When the store cannot write (disk full, server down) the batch is retried with backoff and its
+ * The target is the ingest journal (JournalWriter); tests and tools may pass a TelemetryStore.
+ * When it cannot write (disk full, journal full) the batch is retried with backoff and its
  * callers keep waiting: their devices get no PUBACK, keep the readings and stop sending more. New
  * rows queue up to `maxPendingRows`; beyond that callers are refused, so memory stays bounded.
  */
@@ -47,7 +52,7 @@ export class GroupCommit {
   private readonly onFailureChange: (failure: StoreFailure | null) => void;
 
   constructor(
-    private readonly store: TelemetryStore,
+    private readonly store: CommitTarget,
     opts: {
       maxPendingRows?: number;
       /** Called after each commit with the rows that were new, before their callers hear of it. */

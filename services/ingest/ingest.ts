@@ -3,6 +3,7 @@ import type { DeviceEvent, EventRow, IngestErrorCode, Reading, ReadingRow } from
 import type { EventBus } from '../bus/event-bus.js';
 import type { DeviceRecord } from '../state/devices.js';
 import { ClosedError, type GroupCommit } from './group-commit.js';
+import type { JournalStats } from './journaled-path.js';
 import type { DeviceRateLimit } from './rate-limit.js';
 import { checkPayload, type Limits } from './validate.js';
 
@@ -12,25 +13,32 @@ export interface IngestStats {
   events: number;
   refused: number;
   storeFailures: number;
+  /** The ingest journal: rows waiting for the store, and what the mover did. */
+  readonly journal?: JournalStats;
 }
 
 /**
- * The data path after the broker's ACL: check → store (group commit), which tells the bus what was
- * new once it is committed; status reports go straight to the bus, as they are not stored. A payload that
+ * The data path after the broker's ACL: check → journal (group commit), which tells the bus what
+ * was new once it is committed; status reports go straight to the bus, as they are not stored. A payload that
  * breaks the contract is acknowledged and dropped, never stored: MQTT 3.1.1 has no negative ack,
  * and refusing it by disconnecting would make the device resend the same bad message forever,
  * stalling its good data behind it. A store failure is the opposite case: the publish is not
  * acknowledged, so the device keeps the reading and sends it again.
  */
 export class Ingest {
-  readonly stats: IngestStats = { messages: 0, readings: 0, events: 0, refused: 0, storeFailures: 0 };
+  readonly stats: IngestStats;
 
   constructor(
     private readonly commit: GroupCommit,
     private readonly bus: EventBus,
     private readonly limits: Limits,
     private readonly rateLimit: DeviceRateLimit,
-  ) {}
+    journalStats?: () => JournalStats,
+  ) {
+    this.stats = { messages: 0, readings: 0, events: 0, refused: 0, storeFailures: 0 };
+    // Read when /api/stats serializes it, so the numbers are current.
+    if (journalStats) Object.defineProperty(this.stats, 'journal', { get: journalStats, enumerable: true });
+  }
 
   async handle(
     device: DeviceRecord,
