@@ -116,11 +116,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),
-      ...journaled.ready(),
-      store: await telemetry.check().then(
-        () => true,
-        () => false,
-      ),
+      ...(await journaled.ready()),
       broker: broker.ready,
     }),
   });

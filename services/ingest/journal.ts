@@ -110,18 +110,18 @@ export class Journal implements Part {
     return this.last;
   }
 
-  get full(): boolean {
-    return this.rowCount >= this.maxRows;
-  }
-
   /**
-   * Durable when it resolves (one fsync'd transaction). Refuses with JournalFullError once the
-   * journal holds `maxRows`, so memory and disk stay bounded through a long store outage.
+   * Durable when it resolves (one fsync'd transaction). Refuses with JournalFullError when the
+   * batch would take the journal past `maxRows`, so memory and disk stay bounded through a long
+   * store outage.
    */
   async append(batch: TelemetryBatch): Promise<JournalEntry> {
     const rows = batch.readings.length + batch.events.length;
-    if (this.full) {
-      throw new JournalFullError(`ingest journal holds ${this.rowCount} rows, limit ${this.maxRows}`);
+    // A commit is all or nothing; one larger than the whole journal still goes into an empty one.
+    if (this.rowCount > 0 && this.rowCount + rows > this.maxRows) {
+      throw new JournalFullError(
+        `ingest journal holds ${this.rowCount} rows, ${rows} more would pass the limit of ${this.maxRows}`,
+      );
     }
     const id = (await this.call('append', { rows, body: JSON.stringify(batch) })) as number;
     this.rowCount += rows;

@@ -101,10 +101,19 @@ export function journaledPath(opts: JournaledPathOptions) {
     /** The store as readers see it: a query waits for what was journaled before it. */
     reads: journaledReads(store, mover),
     parts,
-    /** Readings can be acknowledged, and the journal is not nearly full. */
-    ready: () => ({
+    /**
+     * For /readyz: readings can be acknowledged (telemetry), the journal is not nearly full
+     * (journal), and the store takes the moves and answers its check (store).
+     */
+    ready: async () => ({
       telemetry: !commit.failure,
       journal: journal.rows < FILLING_SHARE * journal.maxRows,
+      store:
+        !mover.failure &&
+        (await store.check().then(
+          () => true,
+          () => false,
+        )),
     }),
     stats: (): JournalStats => ({
       rows: journal.rows,
