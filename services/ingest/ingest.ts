@@ -95,13 +95,27 @@ export class Ingest {
   }
 }
 
+/**
+ * Readings as rows, booleans as 0/1. The values object is the one just parsed from this publish
+ * and owned by nobody else, so it is converted in place: one object less per reading (garbage
+ * collection was 17-25 % of the main thread at full rate, bench/profile-at.ts).
+ */
 function toRows(device: DeviceRecord, readings: Reading[]): ReadingRow[] {
   return readings.map((r) => {
-    const values: Record<string, number> = {};
-    for (const [metric, v] of Object.entries(r.values)) {
-      if (v !== undefined) values[metric] = typeof v === 'boolean' ? Number(v) : v;
+    const values = r.values as Record<string, number | boolean | undefined>;
+    for (const metric in values) {
+      const v = values[metric];
+      if (typeof v === 'boolean') values[metric] = Number(v);
+      else if (v === undefined) delete values[metric];
     }
-    return { siteId: device.siteId, deviceId: device.id, kind: device.kind, seq: r.seq, ts: r.ts, values };
+    return {
+      siteId: device.siteId,
+      deviceId: device.id,
+      kind: device.kind,
+      seq: r.seq,
+      ts: r.ts,
+      values: values as Record<string, number>,
+    };
   });
 }
 
