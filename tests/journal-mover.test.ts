@@ -188,4 +188,24 @@ describe('journal mover (real SQLite journal and DuckDB store)', () => {
     await writer.write(batchOf('dev-f', 18, 18));
     await expect(writer.write(batchOf('dev-f', 36, 1))).rejects.toBeInstanceOf(JournalFullError);
   });
+
+  it('asks the store about a device whose seqs are too scattered to index, and the journal about its pending rows', async () => {
+    const { store, journal } = await setup();
+    // Every other seq: more runs than SeqIndex keeps for one device.
+    const odd = Array.from({ length: 4200 }, (_, i) => reading('dev-g', 2 * i + 1));
+    await store.write({ readings: odd, events: [] });
+    const dedupe = new Dedupe(store);
+    await dedupe.load(journal);
+    const m = mover(journal, store, { moveEveryMs: 60_000 });
+    const writer = new JournalWriter(journal, dedupe, m);
+    const r1 = await writer.write({ readings: [reading('dev-g', 7), reading('dev-g', 8)], events: [] });
+    expect(r1.fresh.readings.map((r) => r.seq)).toEqual([8]);
+    // 8 is in the journal, not yet in the store.
+    const r2 = await writer.write({ readings: [reading('dev-g', 8), reading('dev-g', 10)], events: [] });
+    expect(r2.fresh.readings.map((r) => r.seq)).toEqual([10]);
+    await m.start();
+    await m.settled(10_000);
+    const r3 = await writer.write({ readings: [reading('dev-g', 10), reading('dev-g', 12)], events: [] });
+    expect(r3.fresh.readings.map((r) => r.seq)).toEqual([12]);
+  });
 });

@@ -23,8 +23,11 @@ function uniqueBy<T extends { deviceId: string; seq: number }>(rows: readonly T[
  * when it was written before each PUBACK. Covers what the store and the journal hold: the store's
  * seq runs and the journal's entries are loaded at start, and every row journaled since is added.
  *
- * A device whose seqs are too scattered for SeqIndex (a broken or hostile counter) is asked of the
- * store instead; its rows still in the journal are kept here by key until the mover has moved them.
+ * A device whose seqs are too scattered for SeqIndex (a broken or hostile counter, or the events of
+ * a device whose seqs are shared with many readings) is asked of the store instead; its rows still
+ * in the journal are kept here by key until the mover has moved them. Known gap: rows journaled
+ * before a device turned scattered and not moved yet are in neither, so a resend of one in that
+ * window (about a second) is journaled again; the store still keeps one copy.
  */
 export class Dedupe {
   private readonly readings = new SeqIndex();
@@ -63,7 +66,10 @@ export class Dedupe {
       // check was committed to the store before it, so the store's answer (read later) has it.
       const notPendingR = unknownR.filter((r) => !this.pendingReadings.has(keyOf(r)));
       const notPendingE = unknownE.filter((e) => !this.pendingEvents.has(keyOf(e)));
-      inStore = await this.store.unstored({ readings: notPendingR, events: notPendingE });
+      const ask = { readings: notPendingR, events: notPendingE };
+      // A store that cannot answer must not hold up every device's PUBACK: the rows count as new.
+      // The store still keeps one copy; at worst live state hears of a resend of this device twice.
+      inStore = await this.store.unstored(ask).catch(() => ask);
     }
     const newR = new Set(inStore?.readings.map(keyOf));
     const newE = new Set(inStore?.events.map(keyOf));
