@@ -113,8 +113,13 @@ export class DurableAcks {
       }
       done.written?.();
     }
+    // A connection that always has a publish in flight never empties its queue: drop the done
+    // part now and then, or the queue would grow with every publish the connection ever made.
     if (state.head === q.length) {
       state.queue = [];
+      state.head = 0;
+    } else if (state.head >= 256) {
+      state.queue = q.slice(state.head);
       state.head = 0;
     }
     if (this.pending === 0) for (const resolve of this.idle.splice(0)) resolve();
