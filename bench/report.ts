@@ -214,6 +214,11 @@ export function buildMarkdown(run: BenchRun): string {
         `socket.io client got ${int(e2e.siteEventsPerS)} \`site\` events/s and, 1 s after the end, showed the last acknowledged reading of ` +
         `${e2e.liveFresh?.fresh ?? '—'} of ${e2e.liveFresh?.devices ?? '—'} devices; publish→socket.io p50 / p95 / p99 ${pcts(e2e.liveLatency)} ms; ` +
         `${e2e.unacked} publishes unacknowledged at the end, ${e2e.storeFailures} store failures, ${e2e.refused} refused` +
+        (e2e.hubStats.end.ingest.journal
+          ? `; ingest journal at the window's end: ${int(e2e.hubStats.end.ingest.journal.rows)} rows waiting for DuckDB, ` +
+            `${int(e2e.hubStats.end.ingest.journal.movedRows - (e2e.hubStats.start.ingest.journal?.movedRows ?? 0))} moved during the window ` +
+            `in ${int(e2e.hubStats.end.ingest.journal.moves - (e2e.hubStats.start.ingest.journal?.moves ?? 0))} store writes`
+          : '') +
         (e2e.refused > 0
           ? ' (**refused readings were acknowledged but not stored: the rate above overstates**)'
           : '') +
