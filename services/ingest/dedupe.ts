@@ -5,14 +5,26 @@ import type { Journal, JournalEntry } from './journal.js';
 
 const keyOf = (row: { deviceId: string; seq: number }): string => `${row.deviceId}\0${row.seq}`;
 
-/** First occurrence wins, so a batch that repeats a key keeps it once. */
+/**
+ * First occurrence wins, so a batch that repeats a key keeps it once. Keyed by device, then seq,
+ * holding a lone seq as a number until a device has two: no string built per row.
+ */
 function uniqueBy<T extends { deviceId: string; seq: number }>(rows: readonly T[]): T[] {
   if (rows.length < 2) return [...rows];
-  const seen = new Set<string>();
+  const seen = new Map<string, number | Set<number>>();
   return rows.filter((row) => {
-    const k = keyOf(row);
-    if (seen.has(k)) return false;
-    seen.add(k);
+    const had = seen.get(row.deviceId);
+    if (had === undefined) {
+      seen.set(row.deviceId, row.seq);
+      return true;
+    }
+    if (typeof had === 'number') {
+      if (had === row.seq) return false;
+      seen.set(row.deviceId, new Set([had, row.seq]));
+      return true;
+    }
+    if (had.has(row.seq)) return false;
+    had.add(row.seq);
     return true;
   });
 }
