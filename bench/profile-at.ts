@@ -8,7 +8,8 @@ import { summarizeProfile } from './profile.js';
 
 /**
  * `tsx bench/profile-at.ts <readings/s> [seconds]` (after a build): the hub's main-thread profile
- * at a paced rate, to see what costs CPU at low load (the full bench profiles only full rate).
+ * at a paced rate, to see what costs CPU at low load (the full bench profiles only full rate); a
+ * rate of 0 runs as fast as PUBACKs allow, as the bench's e2e run does.
  */
 const rate = Number(process.argv[2] ?? 1000);
 const seconds = Number(process.argv[3] ?? 5);
@@ -24,7 +25,7 @@ try {
     gen,
     {
       qos: 1,
-      mode: { kind: 'paced', rate },
+      mode: rate > 0 ? { kind: 'paced', rate } : { kind: 'window', inflight: opts.inflight },
       seqBase: 1e12,
       drainMs: 2000,
       warmupMs: 2000,
@@ -32,6 +33,10 @@ try {
     },
     { hub: hub.pid, generator: gen.child.pid },
     { atStart: () => hub.inspector.startProfiling(), atEnd: () => hub.inspector.stopProfiling() },
+  );
+  const r = m.result;
+  console.log(
+    `acked ${Math.round(r.ackedInWindow / m.windowS)}/s; PUBACK p50 / p99 ${r.ackLatency.p50.toFixed(1)} / ${r.ackLatency.p99.toFixed(1)} ms`,
   );
   const p = summarizeProfile(m.atEnd!, 25);
   console.log(

@@ -208,4 +208,19 @@ describe('journal mover (real SQLite journal and DuckDB store)', () => {
     const r3 = await writer.write({ readings: [reading('dev-g', 10), reading('dev-g', 12)], events: [] });
     expect(r3.fresh.readings.map((r) => r.seq)).toEqual([12]);
   });
+
+  it('journals a row once when two writes in flight at once both carry it', async () => {
+    const { store, journal } = await setup();
+    const dedupe = new Dedupe(store);
+    await dedupe.load(journal);
+    const m = mover(journal, store, { moveEveryMs: 60_000 });
+    const writer = new JournalWriter(journal, dedupe, m);
+    const [a, b] = await Promise.all([
+      writer.write(batchOf('dev-h', 1, 10)),
+      writer.write(batchOf('dev-h', 6, 10)),
+    ]);
+    expect(a.fresh.readings.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(b.fresh.readings.map((r) => r.seq)).toEqual([11, 12, 13, 14, 15]);
+    expect(journal.rows).toBe(15);
+  });
 });

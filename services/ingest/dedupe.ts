@@ -29,6 +29,28 @@ function uniqueBy<T extends { deviceId: string; seq: number }>(rows: readonly T[
   });
 }
 
+type Claims = Map<string, Set<number>>;
+
+function inFlight(claims: Claims, row: { deviceId: string; seq: number }): boolean {
+  return claims.get(row.deviceId)?.has(row.seq) ?? false;
+}
+
+function claim(claims: Claims, rows: readonly { deviceId: string; seq: number }[], on: boolean): void {
+  for (const r of rows) {
+    let seqs = claims.get(r.deviceId);
+    if (on) {
+      if (!seqs) {
+        seqs = new Set();
+        claims.set(r.deviceId, seqs);
+      }
+      seqs.add(r.seq);
+    } else if (seqs) {
+      seqs.delete(r.seq);
+      if (seqs.size === 0) claims.delete(r.deviceId);
+    }
+  }
+}
+
 /**
  * Tells a new reading or event from a resend at ingest time, before the journal commit, so that
  * only new rows are journaled and reach the bus (live state, alerts) — the rule the store kept
@@ -47,6 +69,9 @@ export class Dedupe {
   /** Keys of rows of scattered devices that are journaled and not yet in the store. */
   private readonly pendingReadings = new Map<string, number>();
   private readonly pendingEvents = new Map<string, number>();
+  /** Rows handed out by fresh() whose journal write has not ended: seqs per device. */
+  private readonly claimedReadings = new Map<string, Set<number>>();
+  private readonly claimedEvents = new Map<string, Set<number>>();
 
   constructor(private readonly store: TelemetryStore) {}
 
@@ -85,16 +110,33 @@ export class Dedupe {
     }
     const newR = new Set(inStore?.readings.map(keyOf));
     const newE = new Set(inStore?.events.map(keyOf));
-    return {
+    // Synchronous from here to the return: a row is claimed by one write only, so two journal
+    // writes in flight at once never both take the same (device, seq).
+    const fresh = {
       readings: readings.filter((r) => {
+        if (inFlight(this.claimedReadings, r)) return false;
         const known = this.readings.has(r.deviceId, r.seq);
         return known === undefined ? newR.has(keyOf(r)) : !known;
       }),
       events: events.filter((e) => {
+        if (inFlight(this.claimedEvents, e)) return false;
         const known = this.events.has(e.deviceId, e.seq);
         return known === undefined ? newE.has(keyOf(e)) : !known;
       }),
     };
+    claim(this.claimedReadings, fresh.readings, true);
+    claim(this.claimedEvents, fresh.events, true);
+    return fresh;
+  }
+
+  /**
+   * The write of rows from fresh() ended: committed as `entry` (they are known from now on), or
+   * failed with null (they are not, and a retry asks again).
+   */
+  settle(fresh: TelemetryBatch, entry: JournalEntry | null): void {
+    if (entry) this.add(entry);
+    claim(this.claimedReadings, fresh.readings, false);
+    claim(this.claimedEvents, fresh.events, false);
   }
 
   /** A journal entry committed: its rows are known from now on. */

@@ -40,14 +40,15 @@ const RETRY_MAX_MS = 5000;
 export class GroupCommit {
   private pending: TelemetryBatch = { readings: [], events: [] };
   private waiters: Waiter[] = [];
-  private writing: Promise<void> | null = null;
+  private readonly writing = new Set<Promise<void>>();
   private scheduled = false;
   private closed = false;
-  private wake: (() => void) | null = null;
+  private readonly wakers = new Set<() => void>();
   /** Set while the store is refusing writes; cleared by the first write that succeeds. */
   failure: StoreFailure | null = null;
 
   private readonly maxPendingRows: number;
+  private readonly maxInFlight: number;
   private readonly onStored: (fresh: TelemetryBatch) => void;
   private readonly onFailureChange: (failure: StoreFailure | null) => void;
 
@@ -58,9 +59,15 @@ export class GroupCommit {
       /** Called after each commit with the rows that were new, before their callers hear of it. */
       onStored?: (fresh: TelemetryBatch) => void;
       onFailureChange?: (failure: StoreFailure | null) => void;
+      /**
+       * Writes in flight at once. More than one only for a target whose writes are independent
+       * and applied in the order they were made (the journal: its thread takes them in turn).
+       */
+      maxInFlight?: number;
     } = {},
   ) {
     this.maxPendingRows = opts.maxPendingRows ?? 200_000;
+    this.maxInFlight = opts.maxInFlight ?? 1;
     this.onStored = opts.onStored ?? (() => {});
     this.onFailureChange = opts.onFailureChange ?? (() => {});
   }
@@ -85,8 +92,8 @@ export class GroupCommit {
 
   /** Resolves when everything submitted so far has been written, or refused after close(). */
   async drain(): Promise<void> {
-    while (this.writing || this.scheduled || this.waiters.length > 0) {
-      await (this.writing ?? new Promise((r) => setImmediate(r)));
+    while (this.writing.size > 0 || this.scheduled || this.waiters.length > 0) {
+      await (this.writing.size > 0 ? Promise.all(this.writing) : new Promise((r) => setImmediate(r)));
     }
   }
 
@@ -96,19 +103,22 @@ export class GroupCommit {
    */
   close(): void {
     this.closed = true;
-    this.wake?.();
+    for (const wake of this.wakers) wake();
   }
 
   private schedule(): void {
-    if (this.writing || this.scheduled) return;
+    if (this.writing.size >= this.maxInFlight || this.scheduled) return;
     this.scheduled = true;
     // One turn of the event loop lets the rest of a socket read's publishes join this batch.
     setImmediate(() => {
       this.scheduled = false;
-      this.writing = this.flush().finally(() => {
-        this.writing = null;
+      if (this.waiters.length === 0) return;
+      const writing: Promise<void> = this.flush().finally(() => {
+        this.writing.delete(writing);
         if (this.waiters.length > 0) this.schedule();
       });
+      this.writing.add(writing);
+      if (this.waiters.length > 0) this.schedule();
     });
   }
 
@@ -131,13 +141,14 @@ export class GroupCommit {
           return;
         }
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
-          this.wake = () => {
+          const wake = () => {
             clearTimeout(timer);
+            this.wakers.delete(wake);
             resolve();
           };
+          const timer = setTimeout(wake, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
+          this.wakers.add(wake);
         });
-        this.wake = null;
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { TelemetryBatch } from '../../contract/index.js';
 import type { Dedupe } from './dedupe.js';
-import type { Journal } from './journal.js';
+import type { Journal, JournalEntry } from './journal.js';
 import type { JournalMover } from './journal-mover.js';
 
 /**
@@ -18,8 +18,14 @@ export class JournalWriter {
   async write(batch: TelemetryBatch): Promise<{ fresh: TelemetryBatch }> {
     const fresh = await this.dedupe.fresh(batch);
     if (fresh.readings.length === 0 && fresh.events.length === 0) return { fresh };
-    const entry = await this.journal.append(fresh);
-    this.dedupe.add(entry);
+    let entry: JournalEntry;
+    try {
+      entry = await this.journal.append(fresh);
+    } catch (err) {
+      this.dedupe.settle(fresh, null);
+      throw err;
+    }
+    this.dedupe.settle(fresh, entry);
     this.mover.enqueue(entry);
     return { fresh };
   }

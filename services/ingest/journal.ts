@@ -52,6 +52,8 @@ export class Journal implements Part {
   private readonly calls = new Map<number, Call>();
   private nextCall = 1;
   private rowCount = 0;
+  /** Rows of appends sent to the thread and not answered yet. */
+  private reserved = 0;
   private last = 0;
 
   constructor(
@@ -118,15 +120,22 @@ export class Journal implements Part {
   async append(batch: TelemetryBatch): Promise<JournalEntry> {
     const rows = batch.readings.length + batch.events.length;
     // A commit is all or nothing; one larger than the whole journal still goes into an empty one.
-    if (this.rowCount > 0 && this.rowCount + rows > this.maxRows) {
+    // Rows of appends in flight count as held, so two at once cannot pass the limit together.
+    const held = this.rowCount + this.reserved;
+    if (held > 0 && held + rows > this.maxRows) {
       throw new JournalFullError(
-        `ingest journal holds ${this.rowCount} rows, ${rows} more would pass the limit of ${this.maxRows}`,
+        `ingest journal holds ${held} rows, ${rows} more would pass the limit of ${this.maxRows}`,
       );
     }
-    const id = (await this.call('append', { rows, body: JSON.stringify(batch) })) as number;
-    this.rowCount += rows;
-    this.last = id;
-    return { id, rows, batch };
+    this.reserved += rows;
+    try {
+      const id = (await this.call('append', { rows, body: JSON.stringify(batch) })) as number;
+      this.rowCount += rows;
+      this.last = id;
+      return { id, rows, batch };
+    } finally {
+      this.reserved -= rows;
+    }
   }
 
   /** Entries after `afterId`, oldest first, until about `maxRows` rows. */

@@ -73,6 +73,9 @@ export function journaledPath(opts: JournaledPathOptions) {
     },
   });
   const commit = new GroupCommit(new JournalWriter(journal, dedupe, mover), {
+    // While one commit waits for its fsync, the next is already queued on the journal's thread,
+    // so the thread never waits for the event loop between commits.
+    maxInFlight: 2,
     onStored: (fresh) => {
       if (fresh.readings.length > 0) bus.emit('readings.stored', { readings: fresh.readings });
       if (fresh.events.length > 0) bus.emit('events.stored', { events: fresh.events });
