@@ -29,8 +29,10 @@ const RETRY_MAX_MS = 5000;
  * every reading is stored exactly once.
  *
  * Entries journaled while this process runs are handed over in memory (no read back); after a
- * restart, or when a store outage piled up more than `maxMemoryRows`, they are read from the
- * journal in id order.
+ * restart, and beyond the first `maxMemoryRows` when the store is far behind (an outage, a long
+ * checkpoint), they are read from the journal in id order. Dropping the whole memory tail at that
+ * point made the mover read back and parse everything (journal reads were 3.4 % of the main
+ * thread at full rate); now only what did not fit is read back.
  */
 export class JournalMover implements Part {
   readonly name = 'journal mover';
@@ -39,7 +41,7 @@ export class JournalMover implements Part {
 
   private tail: JournalEntry[] = [];
   private tailRows = 0;
-  /** The tail is incomplete: what the journal holds after `movedThrough` must be read from it. */
+  /** The tail (entries right after `movedThrough`) stops short: the journal holds more after it. */
   private spilled = true;
   /** Every entry up to this id is in the store. */
   private movedThrough = 0;
@@ -85,12 +87,9 @@ export class JournalMover implements Part {
     if (!this.spilled) {
       this.tail.push(entry);
       this.tailRows += entry.rows;
-      if (this.tailRows > this.maxMemoryRows) {
-        // A long outage: let the journal hold them, and read them back once the store is writable.
-        this.tail = [];
-        this.tailRows = 0;
-        this.spilled = true;
-      }
+      // The store is far behind: keep what is in memory, and let the journal alone hold the rest
+      // until the mover reads it back.
+      if (this.tailRows > this.maxMemoryRows) this.spilled = true;
     }
     if (this.moving) return;
     this.schedule(this.pendingRows() >= this.opts.moveRows ? 0 : this.opts.moveEveryMs);
@@ -167,10 +166,9 @@ export class JournalMover implements Part {
     } catch (err) {
       this.stats.failures += 1;
       if (!this.failure) this.setFailure({ since: Date.now(), message: (err as Error).message });
-      // The journal holds them all: the next try reads them back from there, in the same order.
-      this.tail = [];
-      this.tailRows = 0;
-      this.spilled = true;
+      // Back in front, in the same order: the next try starts with them.
+      this.tail = [...entries, ...this.tail];
+      this.tailRows += rows;
       return false;
     }
     this.movedThrough = through;
@@ -201,7 +199,7 @@ export class JournalMover implements Part {
 
   /** The next entries to move: from memory, or read back from the journal after a restart or a spill. */
   private async take(): Promise<JournalEntry[]> {
-    if (!this.spilled) {
+    if (this.tail.length > 0) {
       const out: JournalEntry[] = [];
       let rows = 0;
       while (this.tail.length > 0 && rows < this.opts.moveRows) {
@@ -212,6 +210,7 @@ export class JournalMover implements Part {
       this.tailRows -= rows;
       return out;
     }
+    if (!this.spilled) return [];
     const out = await this.journal.read(this.movedThrough, this.opts.moveRows);
     const last = out.at(-1)?.id ?? this.movedThrough;
     // Caught up with the journal: from here on, new entries come through enqueue().
