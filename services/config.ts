@@ -12,6 +12,18 @@ export const configSchema = z.object({
     .string()
     .default('./data')
     .describe('where the SQLite state and DuckDB telemetry files live'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional()
+    .describe('state on this PostgreSQL server instead of SQLite in HUB_DATA_DIR'),
+  DATABASE_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(100)
+    .default(10)
+    .describe('connections the hub opens to DATABASE_URL at most'),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: port.default(8080).describe('HTTP API, dashboard, socket.io and MQTT over WebSocket (/mqtt)'),
   MQTT_HOST: z.string().default('0.0.0.0'),

@@ -52,7 +52,10 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const log = pino({ level: config.LOG_LEVEL });
   const bus = new EventBus(log);
 
-  const db = await openStateDb(config.dataDir);
+  const db = await openStateDb(config.dataDir, {
+    databaseUrl: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
   const telemetry = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb')).catch(
     async (err) => {
       await db.destroy();

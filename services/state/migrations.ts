@@ -1,6 +1,19 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, sql } from 'kysely';
+import { isPostgres } from './postgres.js';
 
-/** Append only: a migration that has run on a deployed hub is never edited. */
+/**
+ * An integer key the database assigns. SQLite makes an INTEGER PRIMARY KEY its auto-increment rowid;
+ * PostgreSQL needs an identity column (without it, inserts fail with 23502, issue 13). 001 and 002
+ * use this although they have run on deployed hubs: SQLite gets exactly the column it always got,
+ * and no deployment has ever run them on PostgreSQL, so nothing that ran is changed.
+ */
+function generatedId(db: Kysely<unknown>) {
+  const pg = isPostgres(db);
+  return (c: ColumnDefinitionBuilder) =>
+    pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey();
+}
+
+/** Append only: a migration that has run on a deployed hub is never edited (but see generatedId). */
 export const migrations: Record<string, Migration> = {
   '001-initial': {
     async up(db: Kysely<unknown>) {
@@ -32,8 +45,7 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('devices_site').on('devices').column('site_id').execute();
       await db.schema
         .createTable('users')
-        // SQLite makes an INTEGER PRIMARY KEY its auto-increment rowid; PostgreSQL will need identity.
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('username', 'text', (c) => c.notNull().unique())
         .addColumn('password_hash', 'text', (c) => c.notNull())
         .addColumn('role', 'text', (c) => c.notNull())
@@ -69,7 +81,7 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('appointment_sessions')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('site_id', 'text', (c) => c.notNull().references('sites.id'))
         .addColumn('series_id', 'text')
         .addColumn('local_date', 'text', (c) => c.notNull())
@@ -102,7 +114,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('appointment_bookings')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('code', 'text', (c) => c.notNull().unique())
         .addColumn('session_id', 'integer', (c) => c.notNull().references('appointment_sessions.id'))
         .addColumn('site_id', 'text', (c) => c.notNull())
@@ -147,7 +159,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('appointment_audit')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('user_id', 'integer')
         .addColumn('username', 'text')
@@ -174,6 +186,20 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('sites').addColumn('community_en', 'text').execute();
       await db.schema.alterTable('sites').addColumn('address_en', 'text').execute();
       await db.schema.alterTable('devices').addColumn('name_en', 'text').execute();
+    },
+  },
+  '004-session-overlap-excluded': {
+    // The overlap rule of services/appointments/sessions.ts, enforced by the database where it has
+    // more than one connection: two concurrent creates both passed the check and both inserted
+    // (issue 13). The second now fails with 23P01, which the repo reports as SESSION_OVERLAP.
+    // btree_gist gives text an equality operator gist can index. SQLite: its one connection
+    // serialises the check and the insert already; nothing to add.
+    async up(db: Kysely<unknown>) {
+      if (!isPostgres(db)) return;
+      await sql`create extension if not exists btree_gist`.execute(db);
+      await sql`alter table appointment_sessions add constraint appointment_sessions_no_overlap
+        exclude using gist (site_id with =, int8range(start_at, end_at) with &&)
+        where (status = 'scheduled')`.execute(db);
     },
   },
 };
