@@ -14,6 +14,7 @@ import type {
 } from '../contract/index.js';
 import { at, createSession, publicJson, TestClock } from './helpers/appointments.js';
 import { ApiClient, eventually, liveClient, siteFixture, testHub } from './helpers/hub.js';
+import { STATE_BACKENDS } from './helpers/state-backends-probed.js';
 
 const DAY = '2031-03-03';
 /** Distinctive names and numbers, so a leak shows in any response text. */
@@ -34,7 +35,7 @@ function leaks(text: string): string[] {
   return found;
 }
 
-describe('appointment privacy', () => {
+describe.each(STATE_BACKENDS)('appointment privacy on $name', (backend) => {
   let hub: Awaited<ReturnType<typeof testHub>>;
   const clock = new TestClock(at(DAY, '08:00'));
   const admin = () => new ApiClient(hub.httpUrl);
@@ -49,7 +50,7 @@ describe('appointment privacy', () => {
   beforeAll(async () => {
     hub = await testHub(
       { PUBLIC_RATE_LIMIT_MAX: 10_000, PERSONAL_DATA_RETENTION_DAYS: 2 },
-      { now: clock.now },
+      { now: clock.now, state: backend },
     );
     adminApi = admin();
     await adminApi.login();

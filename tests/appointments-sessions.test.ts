@@ -11,15 +11,16 @@ import {
   TestClock,
 } from './helpers/appointments.js';
 import { type ApiClient, siteFixture } from './helpers/hub.js';
+import { STATE_BACKENDS } from './helpers/state-backends-probed.js';
 
-describe('screening appointments', () => {
+describe.each(STATE_BACKENDS)('screening appointments on $name', (backend) => {
   let hub: AppointmentsHub['hub'];
   let api: ApiClient;
   const clock = new TestClock(at('2031-03-01', '08:00'));
   let env: AppointmentsHub;
 
   beforeAll(async () => {
-    env = await appointmentsHub(clock);
+    env = await appointmentsHub(clock, backend);
     ({ hub, api } = env);
   });
   afterAll(async () => env?.close());

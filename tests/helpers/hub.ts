@@ -11,15 +11,17 @@ import type {
   SiteInput,
 } from '../../contract/index.js';
 import { type Hub, type HubOptions, startHub } from '../../services/hub.js';
+import { STATE_SQLITE, type StateBackend } from './state-backends.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
-/** A hub on free ports and its own data directory, as the tests need it. */
+/** A hub on free ports and its own data directory (and state store: `state`), as the tests need it. */
 export async function testHub(
   extra: Record<string, string | number> = {},
-  options: HubOptions = {},
+  { state, ...options }: HubOptions & { state?: StateBackend } = {},
 ): Promise<Hub & { dataDir: string }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-test-'));
+  const store = await (state ?? STATE_SQLITE).create();
   const hub = await startHub(
     {
       HUB_DATA_DIR: dataDir,
@@ -29,16 +31,21 @@ export async function testHub(
       MQTT_HOST: '127.0.0.1',
       HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
       LOG_LEVEL: 'silent',
+      ...store.env,
       ...extra,
     } as never,
     options,
-  );
+  ).catch(async (err) => {
+    await store.drop();
+    throw err;
+  });
   const close = hub.close;
   return {
     ...hub,
     dataDir,
     close: async () => {
       await close();
+      await store.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
