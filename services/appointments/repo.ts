@@ -38,11 +38,14 @@ export class AppointmentRepo {
   /**
    * Makes erased values unreadable in the database files as far as the engine allows. SQLite (with
    * secure_delete): the old values stay in the WAL until a checkpoint, so empty it now. PostgreSQL:
-   * an UPDATE leaves the old row version as a dead tuple until VACUUM, so vacuum the table now; WAL
-   * segments and base backups keep the old values until they are recycled (README).
+   * an UPDATE leaves the old row version as a dead tuple, and a plain VACUUM frees its space without
+   * overwriting it (the erasure test found the numbers still in the heap file), so VACUUM FULL
+   * rewrites the table and its indexes into new files. It locks the table for the rewrite — tens of
+   * ms for a district's bookings — and runs only after a sweep erased something. WAL segments and
+   * backups keep the old values until they are recycled (README).
    */
   async checkpointErased(): Promise<void> {
-    if (isPostgres(this.db)) await sql`vacuum appointment_bookings`.execute(this.db);
+    if (isPostgres(this.db)) await sql`vacuum full appointment_bookings`.execute(this.db);
     else await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.db);
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { migrations } from './migrations.js';
-import { openPostgres } from './postgres.js';
+import { isPostgres, openPostgres } from './postgres.js';
 import type { Database } from './tables.js';
 
 export type StateDb = Kysely<Database>;
@@ -41,7 +41,16 @@ export async function openStateDb(dataDir: string, opts: StateDbOptions = {}): P
 }
 
 export async function migrate(db: StateDb): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // PostgreSQL: Kysely looks for its migration tables in every schema unless told which; name the
+  // one on search_path, or a hub sharing the database with another schema's hub skips creating them.
+  const migrationTableSchema = isPostgres(db)
+    ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
+    : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(migrationTableSchema && { migrationTableSchema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -19,7 +19,7 @@ export const ADMIN_PASSWORD = 'test-admin-password';
 export async function testHub(
   extra: Record<string, string | number> = {},
   { state, ...options }: HubOptions & { state?: StateBackend } = {},
-): Promise<Hub & { dataDir: string }> {
+): Promise<Hub & { dataDir: string; stateEnv: Record<string, string> }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-test-'));
   const store = await (state ?? STATE_SQLITE).create();
   const hub = await startHub(
@@ -43,6 +43,7 @@ export async function testHub(
   return {
     ...hub,
     dataDir,
+    stateEnv: store.env,
     close: async () => {
       await close();
       await store.drop();

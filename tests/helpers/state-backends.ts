@@ -72,3 +72,27 @@ export async function stateBackends(): Promise<StateBackend[]> {
     await c.end().catch(() => {});
   }
 }
+
+/**
+ * The files holding a table's rows and its indexes on this machine's PostgreSQL, after a CHECKPOINT wrote its dirty
+ * pages out: what someone reading the disk would find. Needs a superuser and a local server.
+ */
+export async function postgresHeapFiles(
+  backend: StateBackend,
+  env: Record<string, string>,
+  table: string,
+): Promise<string[]> {
+  const c = await backend.admin!(env);
+  try {
+    await c.query('checkpoint');
+    const { rows } = await c.query<{ f: string }>(
+      `select current_setting('data_directory') || '/' || pg_relation_filepath(c.oid) as f
+         from pg_class c
+        where c.oid = $1::regclass or c.oid in (select indexrelid from pg_index where indrelid = $1::regclass)`,
+      [table],
+    );
+    return rows.map((r) => r.f);
+  } finally {
+    await c.end();
+  }
+}
