@@ -1,4 +1,3 @@
-import path from 'node:path';
 import pino from 'pino';
 import { createBroker } from '../broker/broker.js';
 import { buildApi } from './api/server.js';
@@ -17,7 +16,7 @@ import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
 import { SiteRepo } from './state/sites.js';
 import { UserRepo } from './state/users.js';
-import { openDuckDbStore } from './telemetry/duckdb-store.js';
+import { openTelemetryStore } from './telemetry/open.js';
 
 export interface Hub {
   config: Config;
@@ -56,12 +55,10 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
   });
-  const telemetry = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb')).catch(
-    async (err) => {
-      await db.destroy();
-      throw err;
-    },
-  );
+  const telemetry = await openTelemetryStore(config).catch(async (err) => {
+    await db.destroy();
+    throw err;
+  });
   const sites = new SiteRepo(db, bus);
   const devices = new DeviceRepo(db, bus);
   const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000, bus);
