@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import { openInfluxStore } from '../services/telemetry/influx-store.js';
 import { type Influxd, influxdAvailable, startInfluxd } from './helpers/influxd.js';
 import { telemetryStoreContract } from './telemetry-store.contract.js';
@@ -31,3 +32,32 @@ telemetryStoreContract(
   undefined,
   { skip: real.length > 0 ? 'INFLUX_* not set' : undefined },
 );
+
+describe.skipIf(missing !== undefined)('InfluxDB store: what its series key implies', () => {
+  it('keeps two readings of one device in the same millisecond, and a resend once', async () => {
+    const own = await startInfluxd();
+    const store = await openInfluxStore(own.settings);
+    const t = Date.UTC(2025, 8, 1, 8, 0, 0);
+    const r = (seq: number, occupancy: number) => ({
+      siteId: 'same-ms',
+      deviceId: 'same-ms-occ',
+      kind: 'occupancy_counter' as const,
+      seq,
+      ts: t,
+      values: { occupancy },
+    });
+    await store.write({ readings: [r(1, 3), r(2, 4)], events: [] });
+    await store.write({ readings: [r(2, 4)], events: [] });
+    const [p] = await store.range({
+      deviceId: 'same-ms-occ',
+      metric: 'occupancy',
+      from: t,
+      to: t + 1,
+      bucketMs: 1,
+      agg: 'sum',
+    });
+    await store.close();
+    await own.stop();
+    expect(p).toEqual({ t, value: 7, count: 2 });
+  });
+});

@@ -27,8 +27,9 @@ export interface InfluxSettings {
  * seq=<int>,code,item,ok,message`, at the device's timestamp in ms. A resent reading or event has
  * the same series key and timestamp, so InfluxDB overwrites the point with itself: duplicates are
  * harmless without a lookup. What InfluxDB cannot say is whether a point was new, so this store
- * lacks the `countsNew` capability; ingest decides what is news (store.ts). The cost: two readings
- * of one device and metric in the same millisecond are one point (the last written wins).
+ * lacks the `countsNew` capability; the hub decides what is news (news-filter.ts). Two readings of
+ * one device in the same millisecond must stay two points, so the timestamp's nanoseconds within
+ * the millisecond carry seq mod 10^6 (`nanos`): queries in ms see the device's time unchanged.
  */
 export class InfluxStore implements TelemetryStore {
   readonly name = 'influxdb';
@@ -59,7 +60,7 @@ export class InfluxStore implements TelemetryStore {
             .tag('kind', r.kind)
             .tag('metric', metric)
             .floatField('value', value)
-            .timestamp(r.ts),
+            .timestamp(nanos(r.ts, r.seq)),
         );
       }
     }
@@ -70,7 +71,7 @@ export class InfluxStore implements TelemetryStore {
         .tag('kind', e.kind)
         .tag('type', e.type)
         .intField('seq', e.seq)
-        .timestamp(e.ts);
+        .timestamp(nanos(e.ts, e.seq));
       if (e.code !== null) p.stringField('code', e.code);
       if (e.item !== null) p.stringField('item', e.item);
       if (e.ok !== null) p.booleanField('ok', e.ok);
@@ -78,7 +79,7 @@ export class InfluxStore implements TelemetryStore {
       points.push(p);
     }
     if (points.length > 0) {
-      const w = this.influx.getWriteApi(this.s.org, this.s.bucket, 'ms', {
+      const w = this.influx.getWriteApi(this.s.org, this.s.bucket, 'ns', {
         batchSize: points.length + 1,
         flushInterval: 0,
         maxRetries: 0,
@@ -216,6 +217,15 @@ function dedupeBatch(batch: TelemetryBatch): TelemetryBatch {
   const readings = first(batch.readings);
   seen.clear();
   return { readings, events: first(batch.events) };
+}
+
+/**
+ * The point's time: the device's ms, plus seq mod 10^6 in the sub-millisecond nanoseconds. A resend
+ * lands on the same instant (and overwrites itself); another reading of the same millisecond does
+ * not, unless its seq differs by a multiple of a million.
+ */
+export function nanos(ts: number, seq: number): string {
+  return (BigInt(ts) * 1_000_000n + BigInt(seq % 1_000_000)).toString();
 }
 
 function lit(s: string): string {
