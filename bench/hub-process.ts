@@ -32,7 +32,10 @@ export const ADMIN_PASSWORD = 'bench-admin-password';
 const RATE_LIMIT_OFF = 10_000_000;
 const MAIN = fileURLToPath(new URL('../dist/services/main.js', import.meta.url));
 
-export async function startHubProcess(dataDir: string): Promise<HubProcess> {
+export async function startHubProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<HubProcess> {
   if (!fs.existsSync(MAIN))
     throw new Error(`${MAIN} is missing: build first (npx tsc -p tsconfig.build.json)`);
   const child = startChild('hub', process.execPath, ['--inspect=127.0.0.1:0', MAIN], {
@@ -48,6 +51,7 @@ export async function startHubProcess(dataDir: string): Promise<HubProcess> {
       // 100 connections stand in for a whole fleet here, each sending far more than one device may.
       DEVICE_RATE_PER_S: String(RATE_LIMIT_OFF),
       DEVICE_RATE_BURST: String(RATE_LIMIT_OFF),
+      ...env,
     },
   });
   let inspector: Inspector | undefined;

@@ -2,7 +2,7 @@
 export interface BenchOptions {
   quick: boolean;
   /** Parts to run (`--only=relay,hub,idle`, for working on one of them); all by default. */
-  only: ('relay' | 'hub' | 'idle')[];
+  only: ('relay' | 'hub' | 'idle' | 'alerts')[];
   /** Publishers (one MQTT connection each) and the worker threads they are spread across. */
   publishers: number;
   workers: number;
@@ -36,7 +36,7 @@ export interface BenchOptions {
 export function benchOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
   const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  const parts = ['relay', 'hub', 'idle'] as const;
+  const parts = ['relay', 'hub', 'idle', 'alerts'] as const;
   const picked = only ? only.split(',') : [...parts];
   const unknown = picked.filter((p) => !(parts as readonly string[]).includes(p));
   if (unknown.length > 0)

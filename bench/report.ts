@@ -58,6 +58,11 @@ export function buildMarkdown(run: BenchRun): string {
   const ratio = (den?: RelayResult) => (e2e && den ? e2e.readingsPerS / den.deliveredPerS : NaN);
   const lat = (rate: number) => data<LatencyResult>(`hub-latency-${rate}`);
   const idle = data<IdleResult>('hub-idle');
+  type AlertsE2e = E2eResult & { rates: number[]; usPerReading: number[] };
+  const alertsOn = data<AlertsE2e>('alerts-on');
+  const alertsOff = data<AlertsE2e>('alerts-off');
+  const alertLat = data<Percentiles & { tileP99: number | null }>('alerts-latency');
+  const alertFull = data<Percentiles & { tileP99: number | null }>('alerts-latency-full');
   const range = data<RangeResult>('hub-range');
   const profile = data<ProfileSummary & { readingsPerS: number; cpu: CpuReport; file: string }>(
     'hub-profile',
@@ -88,6 +93,27 @@ export function buildMarkdown(run: BenchRun): string {
       hi?.liveLatency && hi.liveLatency.n > 0
         ? hi.liveLatency.p99 < 50 && hi.liveLatency.missed === 0
         : undefined,
+    ],
+    [
+      'hub e2e with the default alert rules on within 5 % of rules off',
+      alertsOn && alertsOff
+        ? `${dec((alertsOn.readingsPerS / alertsOff.readingsPerS) * 100, 1)} % (best of ${alertsOn.rates.length}: ${int(alertsOn.readingsPerS)} vs ${int(alertsOff.readingsPerS)} /s; runs on ${alertsOn.rates.map((x) => int(x)).join(', ')}, off ${alertsOff.rates.map((x) => int(x)).join(', ')}; hub CPU per reading on ${alertsOn.usPerReading.map((x) => dec(x, 1)).join(', ')} µs, off ${alertsOff.usPerReading.map((x) => dec(x, 1)).join(', ')} µs)`
+        : (failed('alerts-on') ?? failed('alerts-off') ?? '—'),
+      alertsOn && alertsOff ? alertsOn.readingsPerS >= 0.95 * alertsOff.readingsPerS : undefined,
+    ],
+    [
+      'p99 alert raised → socket.io < 100 ms at 1,000 readings/s',
+      alertLat
+        ? `${dec(alertLat.p99)} ms (p50 ${dec(alertLat.p50)}, n ${alertLat.n}; tiles p99 ${dec(alertLat.tileP99 ?? NaN)} ms)`
+        : (failed('alerts-latency') ?? '—'),
+      alertLat ? alertLat.p99 < 100 : undefined,
+    ],
+    [
+      'alert raised → socket.io under full-rate load, no slower than the tiles (p99)',
+      alertFull
+        ? `${dec(alertFull.p99)} ms (p50 ${dec(alertFull.p50)}; tiles p99 ${dec(alertFull.tileP99 ?? NaN)} ms)`
+        : (failed('alerts-latency-full') ?? '—'),
+      alertFull && alertFull.tileP99 !== null ? alertFull.p99 <= alertFull.tileP99 : undefined,
     ],
     [
       '≤ 10 KiB RSS per idle authenticated connection',

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alertLatency } from './alerts.js';
 import { type ReferenceBroker, startAedes, startMosquitto } from './brokers.js';
 import { CpuWindow, machine } from './cpu.js';
 import { benchCredentials, seedFleet, seedHistory, seedIdleDevices } from './hub-data.js';
-import { measureE2e, measureLatency, profileE2e, startHubGenerator } from './hub-e2e.js';
+import { type E2eResult, measureE2e, measureLatency, profileE2e, startHubGenerator } from './hub-e2e.js';
 import { startHubProcess } from './hub-process.js';
 import { idleConnections } from './idle-connections.js';
 import type { LoadGenerator } from './load.js';
@@ -172,7 +173,90 @@ await group('hub', opts.only.includes('hub') ? hubPhases : [], 10 * runLimit + 2
   }
 });
 
-// 3. Idle connections, on a fresh hub so that RSS at zero is not inflated by the runs above.
+// 3. Alerts: the same end-to-end run with the default rules off and on, side by side (issue 11),
+// alternated off/on/off/on on fresh hubs (other jobs share the machine: best of each is kept), then
+// alert raised → dashboard latency at 1,000 readings/s and under full-rate load.
+const ROUNDS = 2;
+const alertPhases = [
+  { id: 'alerts-off', title: `hub end to end, alert rules off (ALERTS=off), best of ${ROUNDS}` },
+  { id: 'alerts-on', title: `hub end to end, default alert rules on, best of ${ROUNDS}` },
+  { id: 'alerts-latency', title: 'alert raised → socket.io, at 1,000 readings/s' },
+  { id: 'alerts-latency-full', title: 'alert raised → socket.io, under full-rate load' },
+];
+await group(
+  'alerts',
+  opts.only.includes('alerts') ? alertPhases : [],
+  (2 * ROUNDS + 2) * runLimit + 300_000,
+  async (scope) => {
+    if (!opts.only.includes('alerts')) return;
+    const runs: Record<'off' | 'on', E2eResult[]> = { off: [], on: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const alerts of ['off', 'on'] as const) {
+        const last = round === ROUNDS && alerts === 'on';
+        const dir = scope.add(makeTempDir(`alerts-${alerts}`), removeTempDir);
+        await seedFleet(dir, opts.sites, cred);
+        const hub = scope.add(await startHubProcess(dir, { ALERTS: alerts }), (h) => h.stop());
+        const started = await startHubGenerator(hub, opts, cred.secret);
+        // Closed here before the next hub starts, and by the scope only if something threw first.
+        let closing: Promise<void> | undefined;
+        const closeGen = () => {
+          closing ??= started.close();
+          return closing;
+        };
+        const gen = scope.add(started, closeGen);
+        const r = await phase(
+          `alerts-${alerts}-${round}`,
+          `alert rules ${alerts}, round ${round}`,
+          runLimit + 60_000,
+          () => measureE2e(hub, gen, opts, nextSeqBase()),
+        );
+        if (r) runs[alerts].push(r);
+        if (last) {
+          // At the latency runs' paced 1,000 readings/s, like publish→socket.io; at full rate every
+          // message waits behind the saturated store, alerts as much as tiles (both are reported).
+          await phase(alertPhases[2]!.id, alertPhases[2]!.title, 120_000, async () => {
+            const load = measureLatency(
+              hub,
+              gen,
+              1000,
+              { ...opts, windowMs: opts.windowMs * 2 },
+              nextSeqBase(),
+            );
+            await sleep(opts.warmupMs);
+            const latency = await alertLatency(hub, opts.quick ? 50 : 200);
+            const paced = await load;
+            return { ...latency, offeredPerS: 1000, tileP99: paced.liveLatency?.p99 ?? null };
+          });
+          await phase(alertPhases[3]!.id, alertPhases[3]!.title, 120_000, async () => {
+            const load = measureE2e(hub, gen, { ...opts, windowMs: opts.windowMs * 2 }, nextSeqBase());
+            await sleep(opts.warmupMs);
+            const latency = await alertLatency(hub, opts.quick ? 50 : 200, 'full');
+            const full = await load;
+            return { ...latency, tileP99: full.liveLatency?.p99 ?? null };
+          });
+        }
+        await closeGen();
+        await hub.stop();
+      }
+    }
+    for (const [i, alerts] of (['off', 'on'] as const).entries()) {
+      await phase(alertPhases[i]!.id, alertPhases[i]!.title, 1000, async () => {
+        const best = runs[alerts].reduce<E2eResult | undefined>(
+          (a, b) => (!a || b.readingsPerS > a.readingsPerS ? b : a),
+          undefined,
+        );
+        if (!best) throw new Error('no run completed');
+        // Hub CPU per stored reading, less sensitive to the machine's other jobs than the rate.
+        const usPerReading = runs[alerts].map(
+          (x) => ((x.cpu.processes.hub?.seconds ?? NaN) * 1e6) / (x.readingsPerS * (opts.windowMs / 1000)),
+        );
+        return { ...best, rates: runs[alerts].map((x) => x.readingsPerS), usPerReading };
+      });
+    }
+  },
+);
+
+// 4. Idle connections, on a fresh hub so that RSS at zero is not inflated by the runs above.
 const idlePhase = { id: 'hub-idle', title: 'hub idle authenticated connections' };
 await group(
   'hub for idle connections',

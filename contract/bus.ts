@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alert } from './alerts.js';
 import { appointmentsDay } from './appointments.js';
 import { deviceId, siteId } from './device/index.js';
 import { device, hubStatus, site, siteLive, user } from './domain.js';
@@ -65,6 +66,8 @@ export const busEvents = {
   'live.sites': z.object({ sites: z.array(siteLive) }),
   /** A site's screening day as the dashboards show it (counts only), after appointments changed. */
   'live.appointments': appointmentsDay,
+  /** An alert was raised or changed, after it was written to the state store. */
+  'alert.changed': z.object({ alert }),
 } as const;
 
 export type BusEvents = { [K in keyof typeof busEvents]: z.infer<(typeof busEvents)[K]> };

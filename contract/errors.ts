@@ -42,6 +42,12 @@ export const errorCodes = {
   CHECK_IN_NOT_TODAY: 409,
   /** A caring station (爱心驿站) has no doctors: sessions are planned at health stations only. */
   SCREENING_NOT_AT_SITE: 409,
+  // Alerts (services/alerts/).
+  ALERT_NOT_FOUND: 404,
+  ALERT_NOT_OPEN: 409,
+  RULE_NOT_FOUND: 404,
+  SILENCE_NOT_FOUND: 404,
+  CONTACT_NOT_FOUND: 404,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,3 +1,4 @@
+import type { Alert } from './alerts.js';
 import type { AppointmentsDay } from './appointments.js';
 import type { HubStatus, LiveDevice, Site, SiteLive, User } from './domain.js';
 
@@ -18,6 +19,8 @@ export interface ServerToClientEvents {
    * planned or cancelled). Counts only, so it goes to the site's room and to `all` alike.
    */
   appointments: (day: AppointmentsDay) => void;
+  /** An alert of a visible site was raised or changed (acknowledged, cleared, resolved, delivered). */
+  alert: (a: Alert) => void;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: no client-to-server events yet

@@ -141,6 +141,17 @@ export const configSchema = z.object({
     .describe(
       'a TLS proxy in front: its addresses or subnets, whose X-Forwarded-For/-Proto/-Host are believed',
     ),
+  ALERTS: z.enum(['on', 'off']).default('on').describe('evaluate alert rules (off: benchmarks only)'),
+  ALERT_RETRY_BASE_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(2000)
+    .describe('first retry delay of an alert notification; each further one is four times longer'),
+  HUB_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('the dashboard as people reach it; alert messages link to its site pages'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { createBroker } from '../broker/broker.js';
+import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
@@ -28,12 +29,15 @@ export interface Hub {
   bus: EventBus;
   ingest: Ingest;
   appointments: Appointments;
+  alerts: Alerts;
   close(): Promise<void>;
 }
 
 export interface HubOptions {
   /** The clock of appointment rules (cut-off, no-shows, retention); tests pass their own. */
   now?: () => number;
+  /** The alerts' clock and tick (tests drive durations with a fake clock). */
+  alerts?: AlertsOptions;
 }
 
 /** Device changes after which the device's open connection must go (it would keep publishing). */
@@ -64,6 +68,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000, bus);
   const ingestErrors = new IngestErrorLog(db, bus);
   const appointments = await createAppointments({ db, sites, bus, config, log, now: options.now });
+  const alerts = createAlerts({ db, devices, sites, telemetry, bus, config, log, options: options.alerts });
   const live = new LiveState(devices, bus, {
     timeZone: config.HUB_TZ,
     staleAfterMs: config.STALE_AFTER_S * 1000,
@@ -116,6 +121,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     ingestErrors,
     broker,
     appointments,
+    alerts,
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),
@@ -158,6 +164,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         async () => live.start({ sites: await sites.list(), latest: await telemetry.latest() }),
         () => live.stop(),
       ),
+      alerts,
       part(
         'ingest',
         () => {},
@@ -199,6 +206,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const host = config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST;
   const mqttHost = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
 
+  alerts.setPublicUrl(`http://${host}:${httpPort}`);
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -209,6 +217,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     bus,
     ingest,
     appointments,
+    alerts,
     close: () => {
       closing ??= stopAll();
       return closing;

@@ -1,8 +1,15 @@
 import type { LiveDevice, SiteHealth, SiteLive } from '../domain.js';
+import { DEFAULT_RULES_BY_ID } from './alert-defaults.js';
+
+/** A default alert rule's raise level or duration, so live status and alerts agree (one rule, one place). */
+function defaultOf(ruleId: string, key: 'raise' | 'forMs', fallback: number): number {
+  const body = DEFAULT_RULES_BY_ID.get(ruleId)?.body;
+  return body?.type === 'threshold' ? body[key] : fallback;
+}
 
 /** Thresholds a station manager would act on; the dashboard translates the issue codes. */
-const WATER_LOW_PCT = 15;
-const DOOR_OPEN_LONG_MS = 15 * 60_000;
+const WATER_LOW_PCT = defaultOf('water_low', 'raise', 15);
+const DOOR_OPEN_LONG_MS = defaultOf('door_open_long', 'forMs', 15 * 60_000);
 
 export interface DeviceExtras {
   doorOpenSince: number | null;

@@ -27,7 +27,7 @@ function isApiError(v: unknown): v is ApiError {
 
 /** One same-origin JSON call; resolves to the parsed body (undefined for 204 or non-JSON). */
 export async function request<T>(
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<T> {

@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { getCurrentScope, onScopeDispose, ref, shallowReactive } from 'vue';
 import type {
+  Alert,
   AppointmentsDay,
   ClientToServerEvents,
   LiveEvent,
@@ -38,6 +39,8 @@ export function useLive(handlers: LiveHandlers) {
   const onUnauthenticated = () => handlers.unauthenticated();
   const eventListeners = new Set<(e: LiveEvent) => void>();
   const appointmentListeners = new Set<(d: AppointmentsDay | null) => void>();
+  /** Alert changes and every fresh snapshot (the alerts store refetches its open alerts then). */
+  const alertListeners = new Set<(a: Alert | 'snapshot') => void>();
   const sites = shallowReactive(new Map<string, Site>());
   const live = shallowReactive(new Map<string, SiteLive>());
   /** Sites with screening sessions today (in the hub's zone), by site id. */
@@ -151,6 +154,7 @@ export function useLive(handlers: LiveHandlers) {
     for (const l of s.live) live.set(l.siteId, l);
     ready.value = true;
     tick();
+    for (const l of alertListeners) l('snapshot');
     void refreshAppointments();
   });
   socket.on('site', (l) => {
@@ -169,6 +173,9 @@ export function useLive(handlers: LiveHandlers) {
     if (d.sessions.length) appointments.set(d.siteId, d);
     else appointments.delete(d.siteId);
     for (const l of appointmentListeners) l(d);
+  });
+  socket.on('alert', (a) => {
+    for (const l of alertListeners) l(a);
   });
   socket.on('deviceEvent', (e) => {
     for (const l of eventListeners) l(e);
@@ -196,6 +203,7 @@ export function useLive(handlers: LiveHandlers) {
     stopped = true;
     eventListeners.clear();
     appointmentListeners.clear();
+    alertListeners.clear();
     clearInterval(timer);
     clearTimeout(retry);
     clearTimeout(appointmentsRetry);
@@ -219,10 +227,28 @@ export function useLive(handlers: LiveHandlers) {
     return () => appointmentListeners.delete(listener);
   }
 
+  /** Calls `listener` for each alert change, and with 'snapshot' after each (re)connect. */
+  function onAlert(listener: (a: Alert | 'snapshot') => void): () => void {
+    alertListeners.add(listener);
+    return () => alertListeners.delete(listener);
+  }
+
   socket.connect();
   if (getCurrentScope()) onScopeDispose(stop);
 
-  return { sites, live, appointments, staleAfterMs, now, state, ready, stop, onDeviceEvent, onAppointments };
+  return {
+    sites,
+    live,
+    appointments,
+    staleAfterMs,
+    now,
+    state,
+    ready,
+    stop,
+    onDeviceEvent,
+    onAppointments,
+    onAlert,
+  };
 }
 
 export type Live = ReturnType<typeof useLive>;

@@ -25,6 +25,7 @@ export const router = createRouter({
       component: () => import('./views/DevicesView.vue'),
       meta: { roles: rolesFor.devices },
     },
+    { path: '/alerts', name: 'alerts', component: () => import('./views/AlertsView.vue') },
     {
       path: '/users',
       name: 'users',

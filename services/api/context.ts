@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../../broker/broker.js';
+import type { Alerts } from '../alerts/module.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
@@ -27,6 +28,7 @@ export interface ApiContext {
   ingestErrors: IngestErrorLog;
   broker: Broker;
   appointments: Appointments;
+  alerts: Alerts;
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;

@@ -13,6 +13,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
+import { alertRoutes } from '../alerts/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
@@ -90,6 +91,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(appointmentRoutes(ctx), { prefix: '/api' });
   await app.register(userRoutes(ctx), { prefix: '/api' });
   await app.register(configRoutes(ctx), { prefix: '/api' });
+  await app.register(alertRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {

@@ -146,6 +146,8 @@ export function attachLiveSocket(
     'store.health': (status) => io.emit('hub', status),
     // Counts only, so it goes to the site's room and to `all` alike.
     'live.appointments': (day) => io.to([ALL, siteRoom(day.siteId)]).emit('appointments', day),
+    // Alerts carry no personal data: the site's room and `all`, like `site`.
+    'alert.changed': ({ alert }) => io.to([ALL, siteRoom(alert.siteId)]).emit('alert', alert),
   });
 
   /** Open engine.io connections, so close() can cut the ones that no longer read. */

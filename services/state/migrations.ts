@@ -1,17 +1,6 @@
-import { type ColumnDefinitionBuilder, type Kysely, type Migration, sql } from 'kysely';
-import { isPostgres } from './postgres.js';
-
-/**
- * An integer key the database assigns. SQLite makes an INTEGER PRIMARY KEY its auto-increment rowid;
- * PostgreSQL needs an identity column (without it, inserts fail with 23502, issue 13). 001 and 002
- * use this although they have run on deployed hubs: SQLite gets exactly the column it always got,
- * and no deployment has ever run them on PostgreSQL, so nothing that ran is changed.
- */
-function generatedId(db: Kysely<unknown>) {
-  const pg = isPostgres(db);
-  return (c: ColumnDefinitionBuilder) =>
-    pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey();
-}
+import { type Kysely, type Migration, sql } from 'kysely';
+import { alertsMigration } from '../alerts/migration.js';
+import { generatedId, isPostgres } from './postgres.js';
 
 /** Append only: a migration that has run on a deployed hub is never edited (but see generatedId). */
 export const migrations: Record<string, Migration> = {
@@ -188,7 +177,8 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('devices').addColumn('name_en', 'text').execute();
     },
   },
-  '004-session-overlap-excluded': {
+  '004-alerts': alertsMigration,
+  '005-session-overlap-excluded': {
     // The overlap rule of services/appointments/sessions.ts, enforced by the database where it has
     // more than one connection: two concurrent creates both passed the check and both inserted
     // (issue 13). The second now fails with 23P01, which the repo reports as SESSION_OVERLAP.

@@ -1,4 +1,4 @@
-import { Kysely, PostgresAdapter, PostgresDialect } from 'kysely';
+import { type ColumnDefinitionBuilder, Kysely, PostgresAdapter, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './tables.js';
 
@@ -61,4 +61,17 @@ export function isPostgres(db: Kysely<unknown> | Kysely<Database>): boolean {
 export function pgCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * An integer key the database assigns, for migrations. SQLite makes an INTEGER PRIMARY KEY its
+ * auto-increment rowid; PostgreSQL needs an identity column (without it, inserts fail with 23502,
+ * issue 13). Migrations 001, 002 and 004-alerts use this although they have run on deployed hubs:
+ * SQLite gets exactly the column it always got, and no deployment has ever run them on PostgreSQL,
+ * so nothing that ran is changed.
+ */
+export function generatedId(db: Kysely<unknown>) {
+  const pg = isPostgres(db);
+  return (c: ColumnDefinitionBuilder) =>
+    pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey();
 }

@@ -1,7 +1,8 @@
 import type { Generated } from 'kysely';
+import type { AlertTables } from '../alerts/tables.js';
 
 /** Row shapes of the state database, as stored; the API's shapes are in services/api/schemas.ts. */
-export interface Database {
+export interface Database extends AlertTables {
   sites: {
     id: string;
     name_zh: string;

@@ -1,9 +1,11 @@
+import alertsEn from './alerts-en.js';
 import { appointmentsEn } from './appointments.en.js';
 import { deviceTextsEn } from './device-texts.en.js';
 import { langEn } from './lang.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
+  alerts: alertsEn,
   app: {
     name: 'Yizhan Hub',
     title: 'Yizhan Hub · Site overview',
@@ -61,6 +63,7 @@ const en: MessageSchema = {
     overview: 'Overview',
     devices: 'Devices',
     users: 'Users',
+    alerts: 'Alerts',
   },
   role: {
     admin: 'Admin',

@@ -1,10 +1,12 @@
 import type { DeviceKind, Role, Site, SiteHealth } from '../../../contract/index.js';
+import alertsZh from './alerts-zh-CN.js';
 import { appointmentsZh } from './appointments.zh-CN.js';
 import { deviceTextsZh } from './device-texts.zh-CN.js';
 import { langZh } from './lang.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
+  alerts: alertsZh,
   app: {
     name: '驿站 Hub',
     title: '驿站 Hub · 站点概览',
@@ -62,6 +64,7 @@ const zhCN = {
     overview: '站点概览',
     devices: '设备管理',
     users: '用户管理',
+    alerts: '告警',
   },
   role: {
     admin: '管理员',
