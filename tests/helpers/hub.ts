@@ -11,7 +11,7 @@ import type {
   SiteInput,
 } from '../../contract/index.js';
 import { type Hub, type HubOptions, startHub } from '../../services/hub.js';
-import { STATE_SQLITE, type StateBackend } from './state-backends.js';
+import { STATE_SQLITE, type StateBackend, stateBackend } from './state-backends.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
@@ -21,7 +21,9 @@ export async function testHub(
   { state, ...options }: HubOptions & { state?: StateBackend } = {},
 ): Promise<Hub & { dataDir: string; stateEnv: Record<string, string> }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-test-'));
-  const store = await (state ?? STATE_SQLITE).create();
+  // HUB_TEST_STATE=postgres runs every suite's hubs on PostgreSQL, each in a fresh schema.
+  const fallback = process.env.HUB_TEST_STATE === 'postgres' ? stateBackend('postgres') : STATE_SQLITE;
+  const store = await (state ?? fallback).create();
   const hub = await startHub(
     {
       HUB_DATA_DIR: dataDir,

@@ -57,6 +57,11 @@ function postgres(): StateBackend {
   };
 }
 
+/** One backend by name, unprobed (HUB_TEST_STATE). */
+export function stateBackend(name: StateBackend['name']): StateBackend {
+  return name === 'postgres' ? postgres() : STATE_SQLITE;
+}
+
 /** SQLite, plus PostgreSQL if it answers; says why when it does not. */
 export async function stateBackends(): Promise<StateBackend[]> {
   const c = new pg.Client({ connectionString: PG_TEST_URL, connectionTimeoutMillis: 2000 });
