@@ -84,6 +84,9 @@ export class InfluxStore implements TelemetryStore {
         flushInterval: 0,
         maxRetries: 0,
         maxBufferLines: points.length + 1,
+        // Handled here: the failure rejects close() below (the hub logs it once, through ingest),
+        // instead of the client printing it to the console and queueing the lines for a retry.
+        writeFailed: (err) => Promise.reject(err),
       });
       w.writePoints(points);
       await w.close();
