@@ -1,5 +1,8 @@
 import net from 'node:net';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../services/config.js';
+import { openStateDb } from '../services/state/db.js';
 import { testHub } from './helpers/hub.js';
 import { STATE_BACKENDS } from './helpers/state-backends-probed.js';
 
@@ -51,5 +54,41 @@ describe('state on PostgreSQL: start and stop', () => {
     expect(await open()).toBeLessThanOrEqual(3);
     await hub.close();
     expect(await open()).toBe(0);
+  });
+
+  it.runIf(postgres)(
+    'gives bigints and counts as numbers, and migrates a second time as a no-op',
+    async () => {
+      const store = await postgres!.create();
+      closers.push(store.drop);
+      const open = () => openStateDb('/nonexistent', { databaseUrl: store.env.DATABASE_URL!, poolSize: 2 });
+      let db = await open();
+      await db.destroy();
+      db = await open();
+      try {
+        const { rows } = await sql<{
+          n: unknown;
+          big: unknown;
+        }>`select count(*) as n, 1796162017746::bigint as big`.execute(db);
+        expect(rows[0]).toEqual({ n: 1, big: 1796162017746 });
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
+});
+
+describe('engine settings', () => {
+  it('refuses a DATABASE_URL that is not postgres:// and INFLUX_* given in part, all at once', () => {
+    let err: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://x', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_ORG: 'o' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const text = (err as Error).message;
+    for (const k of ['DATABASE_URL', 'INFLUX_TOKEN', 'INFLUX_BUCKET']) expect(text).toContain(k);
+    expect(text).not.toContain('INFLUX_ORG');
   });
 });
