@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { localParts, topicFor } from '../contract/index.js';
+import { localParts, type SiteLive, topicFor } from '../contract/index.js';
 import type { Hub } from '../services/hub.js';
 import { alertHub, MIN, settledAlerts, TestDevice } from './helpers/alerts.js';
 import type { FakeClock } from './helpers/fake-clock.js';
-import { type ApiClient, adminWithSite, connectRefusal, siteFixture } from './helpers/hub.js';
+import { type ApiClient, adminWithSite, connectRefusal, eventually, siteFixture } from './helpers/hub.js';
 
 const SITE = 'fanghuali-n1';
 const CLOSED = 'xiangshuwan-e1';
@@ -24,6 +24,14 @@ async function setup() {
   api = await adminWithSite(hub, SITE);
   await api.json('POST', '/api/sites', siteFixture(CLOSED, { openingHours: closedNow() }));
 }
+/** Until the hub has seen the device's connection drop. */
+async function seenOffline(deviceId: string, site = SITE) {
+  await eventually(async () => {
+    const live = (await api.json<SiteLive>('GET', `/api/sites/${site}/live`)).body;
+    return live.devices.find((d) => d.id === deviceId)?.online === false ? true : undefined;
+  });
+}
+
 async function device(id: string, kind: Parameters<typeof TestDevice.connect>[4], site = SITE) {
   const d = await TestDevice.connect(hub, api, site, id, kind);
   devices.push(d);
@@ -155,6 +163,7 @@ describe('availability', () => {
     const keep = await device('env-1', 'environment_sensor');
     const flaky = await device('occ-1', 'occupancy_counter');
     flaky.client.stream.destroy(); // no DISCONNECT: the broker publishes the Last Will
+    await seenOffline('occ-1');
     await clock.advance(30_000);
     await keep.reading({ temperature_c: 20, humidity_pct: 40 });
     await flaky.reconnect();
@@ -164,6 +173,8 @@ describe('availability', () => {
     await flaky.reading({ occupancy: 1 });
     expect(await settledAlerts(hub, api, 'device_offline')).toHaveLength(0);
     flaky.client.stream.destroy();
+    // The fake clock must not run ahead of the hub noticing the dropped link (a loaded machine is slow to).
+    await seenOffline('occ-1');
     await clock.advance(30_000);
     await keep.reading({ temperature_c: 20, humidity_pct: 40 });
     expect(await settledAlerts(hub, api, 'device_offline')).toHaveLength(0);
@@ -199,6 +210,7 @@ describe('availability', () => {
       await device('water-1', 'water_dispenser'),
     ];
     for (const d of ds) d.client.stream.destroy();
+    for (const id of ['occ-1', 'door-1', 'water-1']) await seenOffline(id);
     await clock.advance(2 * MIN);
     const [dark] = await settledAlerts(hub, api, 'site_dark');
     expect(dark).toMatchObject({ siteId: SITE, deviceId: null, severity: 'critical', state: 'active' });
