@@ -141,16 +141,22 @@ export interface LatencyResult {
   unacked: number;
   cpu: CpuReport;
   errors: string[];
+  /** The hub's RSS at the end of the window, and its longest event-loop stall during it. */
+  rssBytes?: number;
+  loopMaxMs?: number;
+  windowS?: number;
 }
 
+/** Paced publishers at `rate` readings/s; `windowMs` overrides the usual window (the soak). */
 export async function measureLatency(
   hub: HubProcess,
   gen: LoadGenerator,
   rate: number,
   opts: BenchOptions,
   seqBase: number,
+  windowMs = opts.windowMs,
 ): Promise<LatencyResult> {
-  const m = await measure(
+  const m = await measure<HubStats, HubStats>(
     gen,
     {
       qos: 1,
@@ -158,9 +164,11 @@ export async function measureLatency(
       seqBase,
       drainMs: opts.drainMs,
       warmupMs: opts.warmupMs,
-      windowMs: opts.windowMs,
+      windowMs,
     },
     pids(hub, gen),
+    // The event-loop histogram is reset as the window starts, so its max is this window's.
+    { atStart: () => hub.stats(true), atEnd: () => hub.stats() },
   );
   const r = m.result;
   return {
@@ -172,5 +180,8 @@ export async function measureLatency(
     unacked: r.unacked,
     cpu: m.cpu,
     errors: r.errors,
+    rssBytes: m.atEnd?.rssBytes,
+    loopMaxMs: m.atEnd?.eventLoopDelayMs.max,
+    windowS: m.windowS,
   };
 }

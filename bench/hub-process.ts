@@ -9,7 +9,15 @@ import { type Child, startChild } from './processes.js';
  */
 
 export interface HubStats {
-  ingest: { messages: number; readings: number; events: number; refused: number; storeFailures: number };
+  ingest: {
+    messages: number;
+    readings: number;
+    events: number;
+    refused: number;
+    storeFailures: number;
+    /** Trees with the ingest journal: rows waiting for the store, and moves made. */
+    journal?: { rows: number; maxRows: number; moves: number; movedRows: number; moveFailures: number };
+  };
   connectedDevices: number;
   rssBytes: number;
   uptimeS: number;

@@ -17,6 +17,8 @@ export interface BenchOptions {
   profileMs: number;
   /** Offered readings/s for the latency runs. */
   latencyRates: number[];
+  /** `--soak=<minutes>`: a long paced run at the top latency rate after the others (0: none). */
+  soakMs: number;
   /** One marker reading every so often, to time publish → socket.io. */
   markerIntervalMs: number;
   /** Sites with a week (quick: a day) of 1-minute history each. */
@@ -53,6 +55,7 @@ export function benchOptions(argv: string[]): BenchOptions {
     drainMs: 5000,
     profileMs: quick ? 2000 : 5000,
     latencyRates: [1000, 5000],
+    soakMs: Number(argv.find((a) => a.startsWith('--soak='))?.slice('--soak='.length) ?? 0) * 60_000,
     markerIntervalMs: 50,
     sites: 100,
     historyDays: quick ? 1 : 7,

@@ -42,6 +42,12 @@ const genCpu = (c?: CpuReport) => {
   return `${dec(total, 0)} %`;
 };
 const other = (c?: CpuReport) => (c ? `${dec(c.otherPct, 0)} %` : '—');
+/** CPU of the broker or hub, % of one core, per 1,000 messages (relay: delivered; hub: readings) a second. */
+const cpuPer1k = (c: CpuReport | undefined, name: string, perS: number) => {
+  const u = c?.processes[name];
+  return u && perS > 0 ? (1000 * u.pct) / perS : NaN;
+};
+const per1k = (x: number) => (Number.isFinite(x) ? `${dec(x, 1)} %` : '—');
 
 export function buildMarkdown(run: BenchRun): string {
   const first = new Map<string, Outcome>();
@@ -69,6 +75,9 @@ export function buildMarkdown(run: BenchRun): string {
   );
   const top = o.latencyRates[o.latencyRates.length - 1]!;
   const hi = lat(top);
+  const lo = lat(1000);
+  const soak = data<LatencyResult>('hub-soak');
+  const hubCpu = (r?: { cpu: CpuReport }) => r?.cpu.processes.hub?.pct;
   const maxStep = idle?.steps[idle.steps.length - 1];
 
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? '**pass**' : '**miss**');
@@ -147,6 +156,35 @@ export function buildMarkdown(run: BenchRun): string {
         : (failed('hub-range') ?? '—'),
       range ? Math.max(range.allSites.loopMaxMs, range.perSite.loopMaxMs) <= 50 : undefined,
     ],
+    [
+      'hub CPU ≤ 15 % of one core at 1,000 readings/s',
+      lo && hubCpu(lo) !== undefined
+        ? `${dec(hubCpu(lo)!, 0)} % (${int(lo.ackedPerS)} acked/s)`
+        : (failed('hub-latency-1000') ?? '—'),
+      lo && hubCpu(lo) !== undefined ? hubCpu(lo)! <= 15 : undefined,
+    ],
+    [
+      'hub RSS under full load ≤ 250 MiB',
+      e2e ? `${dec(e2e.hubStats.end.rssBytes / 2 ** 20)} MiB at the end of the full-rate window` : '—',
+      e2e ? e2e.hubStats.end.rssBytes / 2 ** 20 <= 250 : undefined,
+    ],
+    [
+      `no event-loop stall > 50 ms at ${int(top)}/s` +
+        (soak
+          ? ` over a ${dec(soak.windowS! / 60, 0)}-minute soak`
+          : ` (${o.windowMs / 1000} s window, no soak run)`),
+      (soak ?? hi)?.loopMaxMs !== undefined ? `${dec((soak ?? hi)!.loopMaxMs!)} ms max` : '—',
+      (soak ?? hi)?.loopMaxMs !== undefined ? (soak ?? hi)!.loopMaxMs! <= 50 : undefined,
+    ],
+    ...(soak
+      ? ([
+          [
+            `soak p99 publish→PUBACK < 25 ms / socket.io < 50 ms at ${int(top)}/s`,
+            `${dec(soak.ackLatency.p99)} / ${soak.liveLatency ? dec(soak.liveLatency.p99) : '—'} ms`,
+            soak.ackLatency.p99 < 25 && (soak.liveLatency?.p99 ?? Infinity) < 50,
+          ],
+        ] as [string, string, boolean | undefined][])
+      : []),
   ];
 
   const L: string[] = [];
@@ -175,51 +213,77 @@ export function buildMarkdown(run: BenchRun): string {
     '',
     '## Throughput',
     '',
-    '| run | QoS | rate /s | ÷ aedes QoS 1 | ÷ mosquitto QoS 1 | PUBACK p50 / p95 / p99 ms | broker / hub CPU | generator CPU | other CPU |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| run | QoS | rate /s | ÷ aedes QoS 1 | ÷ mosquitto QoS 1 | PUBACK p50 / p95 / p99 ms | broker / hub CPU | CPU per 1,000/s | generator CPU | other CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const b of ['mosquitto', 'aedes']) {
     for (const q of [0, 1] as const) {
       const r = relay(b, q);
       const name = `${b} ${r?.version ?? ''} relay`.trim();
       if (!r) {
-        L.push(`| ${name} | ${q} | ${missing(`relay-${b}-qos${q}`)} | | | | | | |`);
+        L.push(`| ${name} | ${q} | ${missing(`relay-${b}-qos${q}`)} | | | | | | | |`);
         continue;
       }
       L.push(
         `| ${name} | ${q} | ${int(r.deliveredPerS)} delivered | ${aedes1 ? dec(r.deliveredPerS / aedes1.deliveredPerS, 2) : '—'} | ` +
           `${mosq1 ? dec(r.deliveredPerS / mosq1.deliveredPerS, 2) : '—'} | ${q === 1 ? pcts(r.ackLatency) : '—'} | ` +
-          `${cpuOf(r.cpu, 'broker')} | ${genCpu(r.cpu)} | ${other(r.cpu)} |`,
+          `${cpuOf(r.cpu, 'broker')} | ${per1k(cpuPer1k(r.cpu, 'broker', r.deliveredPerS))} | ${genCpu(r.cpu)} | ${other(r.cpu)} |`,
       );
     }
   }
   if (e2e) {
     L.push(
-      `| **hub e2e**: auth, validation, DuckDB commit before PUBACK, socket.io | 1 | **${int(e2e.readingsPerS)}** readings stored | ` +
-        `**${dec(ratio(aedes1), 2)}** | **${dec(ratio(mosq1), 2)}** | ${pcts(e2e.ackLatency)} | ${cpuOf(e2e.cpu, 'hub')} | ${genCpu(e2e.cpu)} | ${other(e2e.cpu)} |`,
+      `| **hub e2e**: auth, validation, durable before PUBACK, stored in DuckDB, socket.io | 1 | **${int(e2e.readingsPerS)}** readings stored | ` +
+        `**${dec(ratio(aedes1), 2)}** | **${dec(ratio(mosq1), 2)}** | ${pcts(e2e.ackLatency)} | ${cpuOf(e2e.cpu, 'hub')} | ${per1k(cpuPer1k(e2e.cpu, 'hub', e2e.readingsPerS))} | ${genCpu(e2e.cpu)} | ${other(e2e.cpu)} |`,
       '',
       `Hub e2e cross-checks: /api/stats ingest.readings grew ${int(e2e.statsReadingsPerS)}/s over the window; ` +
         `socket.io client got ${int(e2e.siteEventsPerS)} \`site\` events/s and, 1 s after the end, showed the last acknowledged reading of ` +
         `${e2e.liveFresh?.fresh ?? '—'} of ${e2e.liveFresh?.devices ?? '—'} devices; publish→socket.io p50 / p95 / p99 ${pcts(e2e.liveLatency)} ms; ` +
         `${e2e.unacked} publishes unacknowledged at the end, ${e2e.storeFailures} store failures, ${e2e.refused} refused` +
+        (e2e.hubStats.end.ingest.journal
+          ? `; ingest journal at the window's end: ${int(e2e.hubStats.end.ingest.journal.rows)} rows waiting for DuckDB, ` +
+            `${int(e2e.hubStats.end.ingest.journal.movedRows - (e2e.hubStats.start.ingest.journal?.movedRows ?? 0))} moved during the window ` +
+            `in ${int(e2e.hubStats.end.ingest.journal.moves - (e2e.hubStats.start.ingest.journal?.moves ?? 0))} store writes`
+          : '') +
         (e2e.refused > 0
           ? ' (**refused readings were acknowledged but not stored: the rate above overstates**)'
           : '') +
         '.',
     );
-  } else L.push(`| hub e2e | 1 | ${missing('hub-e2e')} | | | | | | |`);
-
-  const store = data<StoreWriteResult>('store-write');
-  if (store) {
     L.push(
       '',
-      'TelemetryStore.write alone (DuckDB, BEGIN…COMMIT with the WAL fsync; same code as group commit, in the bench process, no other load from the bench):',
-      '',
-      '| readings per batch (rows) | write ms p50 / p95 / p99 | CPU ms per write (all threads) | readings/s if writes ran back to back (p50) |',
-      '|---|---|---|---|',
-      ...store.batches.map(
-        (b) =>
-          `| ${int(b.readings)} (${int(b.rows)}) | ${pcts(b.ms)} | ${dec(b.cpuMsPerWrite)} | ${int(b.readingsPerS)} |`,
+      'CPU per 1,000/s is the broker or hub CPU (% of one core) divided by thousands of messages a second: ' +
+        'delivered messages for the relays (each received and sent once), readings for the hub (received, validated, journaled, stored, shown live).',
+    );
+  } else L.push(`| hub e2e | 1 | ${missing('hub-e2e')} | | | | | | | |`);
+
+  const store = data<StoreWriteResult>('store-write');
+  const writeTable = (title: string, batches: StoreWriteResult['batches']) => [
+    '',
+    title,
+    '',
+    '| readings per batch (rows) | write ms p50 / p95 / p99 | CPU ms per write (all threads) | readings/s if writes ran back to back (p50) |',
+    '|---|---|---|---|',
+    ...batches.map(
+      (b) =>
+        `| ${int(b.readings)} (${int(b.rows)}) | ${pcts(b.ms)} | ${dec(b.cpuMsPerWrite)} | ${int(b.readingsPerS)} |`,
+    ),
+  ];
+  if (store?.journal) {
+    L.push(
+      ...writeTable(
+        'Journal.append alone (SQLite WAL, synchronous=FULL, on its own thread: the commit before each PUBACK; in the bench process, no other load from the bench):',
+        store.journal,
+      ),
+    );
+  }
+  if (store) {
+    L.push(
+      ...writeTable(
+        'TelemetryStore.write alone (DuckDB, BEGIN…COMMIT with the WAL fsync; ' +
+          (store.journal ? 'what the journal mover does once a second' : 'same code as group commit') +
+          ', in the bench process, no other load from the bench):',
+        store.batches,
       ),
     );
   }
@@ -228,18 +292,25 @@ export function buildMarkdown(run: BenchRun): string {
     '',
     '## Latency (hub, QoS 1, paced publishers)',
     '',
-    '| offered /s | sent /s | acked /s | publish→PUBACK p50 / p95 / p99 ms | publish→socket.io p50 / p95 / p99 ms | hub CPU | generator CPU | other CPU |',
-    '|---|---|---|---|---|---|---|---|',
+    '| offered /s | window | sent /s | acked /s | publish→PUBACK p50 / p95 / p99 ms | publish→socket.io p50 / p95 / p99 ms | hub CPU | CPU per 1,000/s | event-loop max ms | hub RSS MiB | generator CPU | other CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
-  for (const rate of o.latencyRates) {
-    const r = lat(rate);
-    if (!r) L.push(`| ${int(rate)} | ${missing(`hub-latency-${rate}`)} | | | | | | |`);
+  const latencyRows: [string, LatencyResult | undefined, number][] = [
+    ...o.latencyRates.map((rate): [string, LatencyResult | undefined, number] => [
+      `hub-latency-${rate}`,
+      lat(rate),
+      rate,
+    ]),
+    ...(o.soakMs > 0 ? [['hub-soak', soak, top] as [string, LatencyResult | undefined, number]] : []),
+  ];
+  for (const [id, r, rate] of latencyRows) {
+    if (!r) L.push(`| ${int(rate)} | ${missing(id)} | | | | | | | | | | |`);
     else {
       const live = r.liveLatency;
       L.push(
-        `| ${int(rate)} | ${int(r.sentPerS)} | ${int(r.ackedPerS)} | ${pcts(r.ackLatency)} | ${pcts(live)}` +
+        `| ${int(rate)} | ${dec(r.windowS ?? NaN, 0)} s | ${int(r.sentPerS)} | ${int(r.ackedPerS)} | ${pcts(r.ackLatency)} | ${pcts(live)}` +
           `${live ? ` (${live.n} markers${live.missed ? `, ${live.missed} never shown` : ''})` : ''} | ` +
-          `${cpuOf(r.cpu, 'hub')} | ${genCpu(r.cpu)} | ${other(r.cpu)} |`,
+          `${cpuOf(r.cpu, 'hub')} | ${per1k(cpuPer1k(r.cpu, 'hub', r.ackedPerS))} | ${dec(r.loopMaxMs ?? NaN)} | ${dec((r.rssBytes ?? NaN) / 2 ** 20)} | ${genCpu(r.cpu)} | ${other(r.cpu)} |`,
       );
     }
   }

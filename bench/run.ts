@@ -64,7 +64,7 @@ const deadline = setTimeout(
     killAllSync();
     process.exit(1);
   },
-  (opts.quick ? 5 : 12) * 60_000,
+  (opts.quick ? 5 : 12) * 60_000 + opts.soakMs,
 );
 
 // Other jobs share this machine: note how busy it was before the bench added any load.
@@ -131,47 +131,62 @@ const hubPhases = [
     id: `hub-latency-${rate}`,
     title: `hub latency at ${rate} readings/s`,
   })),
+  ...(opts.soakMs > 0 ? [{ id: 'hub-soak', title: `hub soak, ${opts.soakMs / 60_000} min` }] : []),
 ];
-await group('hub', opts.only.includes('hub') ? hubPhases : [], 10 * runLimit + 240_000, async (scope) => {
-  if (!opts.only.includes('hub')) return;
-  const dir = scope.add(makeTempDir('hub'), removeTempDir);
-  const weekEnd = Math.floor(Date.now() / HOUR) * HOUR;
-  const seeded = await phase('hub-seed', 'seed sites, devices and history', 180_000, async () => {
-    const t0 = performance.now();
-    await seedFleet(dir, opts.sites, cred);
-    const { rows } = await seedHistory(dir, opts.sites, opts.historyDays, weekEnd);
-    return { rows, seconds: (performance.now() - t0) / 1000 };
-  });
-  if (!seeded) throw new Error('seeding the hub data failed');
-  await phase('store-write', 'TelemetryStore.write alone (diagnostic)', 120_000, () =>
-    measureStoreWrites(dir, [1, 100, opts.publishers * opts.inflight], opts.quick ? 10 : 20),
-  );
-  const hub = scope.add(await startHubProcess(dir), (h) => h.stop());
-  await phase(hubPhases[0]!.id, hubPhases[0]!.title, 120_000, () =>
-    rangeQueries(hub, opts, weekEnd, seeded.rows),
-  );
-  const gen = generatorSlot(scope, () => startHubGenerator(hub, opts, cred.secret));
-  await gen.check(
-    await phase(hubPhases[1]!.id, hubPhases[1]!.title, runLimit + 60_000, async () =>
-      measureE2e(hub, await gen.get(), opts, nextSeqBase()),
-    ),
-  );
-  const profileFile = path.join(resultsDir, `${stamp}-hub-e2e.cpuprofile`);
-  fs.mkdirSync(resultsDir, { recursive: true });
-  await gen.check(
-    await phase(hubPhases[2]!.id, hubPhases[2]!.title, runLimit + 60_000, async () =>
-      profileE2e(hub, await gen.get(), opts, nextSeqBase(), profileFile),
-    ),
-  );
-  for (const [i, rate] of opts.latencyRates.entries()) {
-    const p = hubPhases[3 + i]!;
+await group(
+  'hub',
+  opts.only.includes('hub') ? hubPhases : [],
+  10 * runLimit + 240_000 + opts.soakMs,
+  async (scope) => {
+    if (!opts.only.includes('hub')) return;
+    const dir = scope.add(makeTempDir('hub'), removeTempDir);
+    const weekEnd = Math.floor(Date.now() / HOUR) * HOUR;
+    const seeded = await phase('hub-seed', 'seed sites, devices and history', 180_000, async () => {
+      const t0 = performance.now();
+      await seedFleet(dir, opts.sites, cred);
+      const { rows } = await seedHistory(dir, opts.sites, opts.historyDays, weekEnd);
+      return { rows, seconds: (performance.now() - t0) / 1000 };
+    });
+    if (!seeded) throw new Error('seeding the hub data failed');
+    await phase('store-write', 'TelemetryStore.write alone (diagnostic)', 120_000, () =>
+      measureStoreWrites(dir, [1, 100, opts.publishers * opts.inflight], opts.quick ? 10 : 20),
+    );
+    const hub = scope.add(await startHubProcess(dir), (h) => h.stop());
+    await phase(hubPhases[0]!.id, hubPhases[0]!.title, 120_000, () =>
+      rangeQueries(hub, opts, weekEnd, seeded.rows),
+    );
+    const gen = generatorSlot(scope, () => startHubGenerator(hub, opts, cred.secret));
     await gen.check(
-      await phase(p.id, p.title, runLimit + 60_000, async () =>
-        measureLatency(hub, await gen.get(), rate, opts, nextSeqBase()),
+      await phase(hubPhases[1]!.id, hubPhases[1]!.title, runLimit + 60_000, async () =>
+        measureE2e(hub, await gen.get(), opts, nextSeqBase()),
       ),
     );
-  }
-});
+    const profileFile = path.join(resultsDir, `${stamp}-hub-e2e.cpuprofile`);
+    fs.mkdirSync(resultsDir, { recursive: true });
+    await gen.check(
+      await phase(hubPhases[2]!.id, hubPhases[2]!.title, runLimit + 60_000, async () =>
+        profileE2e(hub, await gen.get(), opts, nextSeqBase(), profileFile),
+      ),
+    );
+    for (const [i, rate] of opts.latencyRates.entries()) {
+      const p = hubPhases[3 + i]!;
+      await gen.check(
+        await phase(p.id, p.title, runLimit + 60_000, async () =>
+          measureLatency(hub, await gen.get(), rate, opts, nextSeqBase()),
+        ),
+      );
+    }
+    if (opts.soakMs > 0) {
+      // Checkpoints and journal moves come every few seconds to minutes: a long window catches them.
+      const rate = opts.latencyRates[opts.latencyRates.length - 1]!;
+      await gen.check(
+        await phase('hub-soak', hubPhases.at(-1)!.title, opts.soakMs + runLimit + 60_000, async () =>
+          measureLatency(hub, await gen.get(), rate, opts, nextSeqBase(), opts.soakMs),
+        ),
+      );
+    }
+  },
+);
 
 // 3. Alerts: the same end-to-end run with the default rules off and on, side by side (issue 11),
 // alternated off/on/off/on on fresh hubs (other jobs share the machine: best of each is kept), then

@@ -4,16 +4,29 @@ import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
 import { type Percentiles, percentiles } from './protocol.js';
 
 /**
- * A diagnostic beside the hub runs: how long TelemetryStore.write (DuckDB, the call group commit
- * makes before any PUBACK) takes alone, in this process, for batches of the sizes the hub sees:
+ * A diagnostic beside the hub runs: how long Journal.append (SQLite on its own thread, the call
+ * group commit makes before any PUBACK) and TelemetryStore.write (DuckDB, what the journal mover
+ * calls, and what group commit called before the journal) take alone, in this process, for batches of the sizes the hub sees:
  * one reading, a few hundred, and a whole in-flight window (publishers × inflight readings). It is
  * the floor under publish→PUBACK latency, and batch ÷ write time bounds the hub's rate.
  */
 
+type Batches = {
+  readings: number;
+  rows: number;
+  ms: Percentiles;
+  cpuMsPerWrite: number;
+  readingsPerS: number;
+}[];
+
 export interface StoreWriteResult {
   /** Readings per batch (each reading is 3 rows: on, power_w, water_level_pct). */
-  batches: { readings: number; rows: number; ms: Percentiles; cpuMsPerWrite: number; readingsPerS: number }[];
+  batches: Batches;
+  /** The same batches through the ingest journal (absent when this tree has none). */
+  journal?: Batches;
 }
+
+type Write = (batch: { readings: ReadingRow[]; events: [] }) => Promise<unknown>;
 
 export async function measureStoreWrites(
   dir: string,
@@ -41,8 +54,8 @@ export async function measureStoreWrites(
     }
     return rows;
   };
-  try {
-    const batches: StoreWriteResult['batches'] = [];
+  const timed = async (write: Write): Promise<Batches> => {
+    const batches: Batches = [];
     for (const readings of sizes) {
       const ms: number[] = [];
       let cpuUs = 0;
@@ -50,7 +63,7 @@ export async function measureStoreWrites(
         const rows = batch(readings);
         const t0 = performance.now();
         const c0 = process.cpuUsage();
-        await store.write({ readings: rows, events: [] });
+        await write({ readings: rows, events: [] });
         const c = process.cpuUsage(c0);
         ms.push(performance.now() - t0);
         cpuUs += c.user + c.system;
@@ -64,7 +77,20 @@ export async function measureStoreWrites(
         readingsPerS: (readings * 1000) / p.p50,
       });
     }
-    return { batches };
+    return batches;
+  };
+  try {
+    const batches = await timed((b) => store.write(b));
+    // Imported when there: the same bench also measures trees from before the journal.
+    const mod = await import('../services/ingest/journal.js').catch(() => null);
+    if (!mod) return { batches };
+    const journal = new mod.Journal(path.join(dir, 'store-write-journal.sqlite'), Number.MAX_SAFE_INTEGER);
+    await journal.start();
+    try {
+      return { batches, journal: await timed((b) => journal.append(b)) };
+    } finally {
+      await journal.stop();
+    }
   } finally {
     await store.close();
   }

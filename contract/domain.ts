@@ -171,7 +171,12 @@ export const siteLive = z.object({
 
 /** The hub's own condition, shown on every dashboard: a failing store means data is held back. */
 export const hubStatus = z.object({
-  telemetryStore: z.enum(['ok', 'failing']),
+  /**
+   * `filling`: the telemetry store cannot be written, and the hub keeps acknowledging readings
+   * into its ingest journal until that is full; `failing`: readings cannot be made durable at all,
+   * so PUBACKs are withheld.
+   */
+  telemetryStore: z.enum(['ok', 'filling', 'failing']),
   since: z.number().int().nullable(),
   message: z.string().nullable(),
 });

@@ -12,6 +12,28 @@ export const configSchema = z.object({
     .string()
     .default('./data')
     .describe('where the SQLite state and DuckDB telemetry files live'),
+  HUB_JOURNAL_DIR: z
+    .string()
+    .optional()
+    .describe('where the ingest journal (journal.sqlite) lives; HUB_DATA_DIR when unset'),
+  JOURNAL_MAX_ROWS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2_000_000)
+    .describe('readings and events the ingest journal holds before PUBACKs are withheld'),
+  JOURNAL_MOVE_ROWS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20_000)
+    .describe('the journal is moved into the telemetry store once this many rows wait…'),
+  JOURNAL_MOVE_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1000)
+    .describe('…or once the oldest has waited this long'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
@@ -178,7 +200,7 @@ const checkedConfigSchema = configSchema
   });
 
 export type ConfigInput = z.input<typeof configSchema>;
-export type Config = Readonly<z.output<typeof configSchema> & { dataDir: string }>;
+export type Config = Readonly<z.output<typeof configSchema> & { dataDir: string; journalDir: string }>;
 
 export class ConfigError extends Error {
   readonly code = 'HUB_CONFIG_INVALID';
@@ -192,5 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.HUB_DATA_DIR) });
+  const dataDir = path.resolve(parsed.data.HUB_DATA_DIR);
+  const journalDir = parsed.data.HUB_JOURNAL_DIR ? path.resolve(parsed.data.HUB_JOURNAL_DIR) : dataDir;
+  return Object.freeze({ ...parsed.data, dataDir, journalDir });
 }

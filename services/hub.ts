@@ -6,8 +6,8 @@ import { type Appointments, createAppointments } from './appointments/module.js'
 import { randomToken } from './auth/passwords.js';
 import { EventBus } from './bus/event-bus.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
-import { GroupCommit } from './ingest/group-commit.js';
 import { Ingest } from './ingest/ingest.js';
+import { journaledPath } from './ingest/journaled-path.js';
 import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
 import { attachLiveSocket } from './live/socket.js';
@@ -73,19 +73,16 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     timeZone: config.HUB_TZ,
     staleAfterMs: config.STALE_AFTER_S * 1000,
   });
-  const commit = new GroupCommit(telemetry, {
-    onStored: (fresh) => {
-      if (fresh.readings.length > 0) bus.emit('readings.stored', { readings: fresh.readings });
-      if (fresh.events.length > 0) bus.emit('events.stored', { events: fresh.events });
-    },
-    onFailureChange: (failure) =>
-      bus.emit(
-        'store.health',
-        failure
-          ? { telemetryStore: 'failing', since: failure.since, message: failure.message }
-          : { telemetryStore: 'ok', since: null, message: null },
-      ),
+  // Readings are acknowledged once in the ingest journal, and moved into the store in large batches.
+  const journaled = journaledPath({
+    journalDir: config.journalDir,
+    maxRows: config.JOURNAL_MAX_ROWS,
+    moveRows: config.JOURNAL_MOVE_ROWS,
+    moveEveryMs: config.JOURNAL_MOVE_EVERY_MS,
+    store: telemetry,
+    bus,
   });
+  const { commit } = journaled;
   const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
@@ -96,6 +93,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       maxAgeMs: config.MAX_READING_AGE_D * 86_400_000,
     },
     rateLimit,
+    journaled.stats,
   );
   const broker = await createBroker({
     devices,
@@ -115,7 +113,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     devices,
     users,
     live,
-    telemetry,
+    telemetry: journaled.reads,
     ingest,
     bus,
     ingestErrors,
@@ -125,12 +123,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),
-      telemetry:
-        !commit.failure &&
-        (await telemetry.check().then(
-          () => true,
-          () => false,
-        )),
+      ...(await journaled.ready()),
       broker: broker.ready,
     }),
   });
@@ -154,6 +147,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         () => {},
         () => telemetry.close(),
       ),
+      ...journaled.parts,
       part('admin user', async () => {
         generatedAdminPassword = await ensureAdmin(users, config);
       }),
@@ -161,7 +155,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       ingestErrors,
       part(
         'live state',
-        async () => live.start({ sites: await sites.list(), latest: await telemetry.latest() }),
+        async () => live.start({ sites: await sites.list(), latest: await journaled.reads.latest() }),
         () => live.stop(),
       ),
       alerts,

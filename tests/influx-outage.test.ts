@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ProvisionedDevice, RangePoint } from '../contract/index.js';
 import { topicFor } from '../contract/index.js';
 import {
@@ -44,7 +44,7 @@ describe.skipIf(missing !== undefined)('telemetry on InfluxDB: store outage', ()
     await influxd?.stop();
   });
 
-  it('withholds PUBACKs while influxd is down, reports not ready, and loses nothing acknowledged', async () => {
+  it('loses nothing acknowledged while influxd is killed mid-stream and restarted', async () => {
     const topic = topicFor(SITE, dev.device.id, 'telemetry');
     const t0 = Date.now();
     const reading = (seq: number) =>
@@ -57,12 +57,9 @@ describe.skipIf(missing !== undefined)('telemetry on InfluxDB: store outage', ()
     for (let seq = 2; seq <= N + 1; seq++) {
       client.publish(topic, reading(seq), { qos: 1 }, (err) => !err && acked.add(seq));
     }
-    await eventually(
-      async () => ((await api.json('GET', '/readyz')).status === 503 ? true : undefined),
-      15_000,
-    );
+    // Since main's ingest journal a PUBACK may stand on the journal while influxd is down; what must
+    // hold is that nothing acknowledged is lost once it is back.
     await new Promise((r) => setTimeout(r, 1000));
-    expect(acked.size).toBe(0);
 
     await influxd.restart();
     await eventually(() => (acked.size === N ? true : undefined), 30_000);
@@ -77,7 +74,11 @@ describe.skipIf(missing !== undefined)('telemetry on InfluxDB: store outage', ()
       bucketMs: String(HOUR),
       agg: 'count',
     });
-    const points = (await api.json<{ points: RangePoint[] }>('GET', `/api/telemetry/range?${q}`)).body.points;
-    expect(points.reduce((n, p) => n + p.count, 0)).toBe(N + 1);
+    // The journal moves into InfluxDB within JOURNAL_MOVE_EVERY_MS.
+    await eventually(async () => {
+      const points = (await api.json<{ points: RangePoint[] }>('GET', `/api/telemetry/range?${q}`)).body
+        .points;
+      return points.reduce((n, p) => n + p.count, 0) === N + 1 ? true : undefined;
+    }, 15_000);
   }, 90_000);
 });

@@ -438,6 +438,34 @@ export function telemetryStoreContract(
       });
     });
 
+    it('tells which rows are stored: seq runs per device, and unstored() for a batch', async () => {
+      // Optional: a store without countsNew keeps no (device, seq) index (store.ts).
+      if (!countsNew()) return;
+      const site = 'shekou-e1';
+      const dev = 'shekou-e1-occ';
+      const t = Date.UTC(2025, 6, 8, 9, 0, 0);
+      const rs = [1, 2, 3, 7, 8].map((seq) =>
+        reading(site, dev, 'occupancy_counter', seq, t + seq * MIN, { occupancy: seq }),
+      );
+      await store.write({ readings: rs, events: [event(site, dev, 'occupancy_counter', 5, t, 'reboot')] });
+      const runs = await store.seqRuns();
+      expect(runs.readings.filter(([d]) => d === dev).sort((a, b) => a[1] - b[1])).toEqual([
+        [dev, 1, 3],
+        [dev, 7, 8],
+      ]);
+      expect(runs.events.filter(([d]) => d === dev)).toEqual([[dev, 5, 5]]);
+      const ask = {
+        readings: [rs[1]!, reading(site, dev, 'occupancy_counter', 4, t, { occupancy: 4 })],
+        events: [
+          event(site, dev, 'occupancy_counter', 5, t, 'reboot'),
+          event(site, dev, 'occupancy_counter', 6, t, 'reboot'),
+        ],
+      };
+      const left = await store.unstored(ask);
+      expect(left.readings.map((r) => r.seq)).toEqual([4]);
+      expect(left.events.map((e) => e.seq)).toEqual([6]);
+    });
+
     it('keeps data across close() and reopen', async () => {
       const site = 'baoan-n6';
       const dev = 'baoan-n6-mw';

@@ -1,5 +1,9 @@
 import type { TelemetryBatch } from '../../contract/index.js';
-import type { TelemetryStore } from '../telemetry/store.js';
+
+/** Where a group commit goes: durable when it resolves, with the rows that were new. */
+export interface CommitTarget {
+  write(batch: TelemetryBatch): Promise<{ fresh: TelemetryBatch }>;
+}
 
 interface Waiter {
   resolve(): void;
@@ -28,34 +32,42 @@ const RETRY_MAX_MS = 5000;
  * QoS 1 PUBACK therefore waits for durability, yet a busy hub writes few large batches rather than
  * many small ones. No timer: an idle hub writes a lone reading at once.
  *
- * When the store cannot write (disk full, server down) the batch is retried with backoff and its
+ * The target is the ingest journal (JournalWriter); tests and tools may pass a TelemetryStore.
+ * When it cannot write (disk full, journal full) the batch is retried with backoff and its
  * callers keep waiting: their devices get no PUBACK, keep the readings and stop sending more. New
  * rows queue up to `maxPendingRows`; beyond that callers are refused, so memory stays bounded.
  */
 export class GroupCommit {
   private pending: TelemetryBatch = { readings: [], events: [] };
   private waiters: Waiter[] = [];
-  private writing: Promise<void> | null = null;
+  private readonly writing = new Set<Promise<void>>();
   private scheduled = false;
   private closed = false;
-  private wake: (() => void) | null = null;
+  private readonly wakers = new Set<() => void>();
   /** Set while the store is refusing writes; cleared by the first write that succeeds. */
   failure: StoreFailure | null = null;
 
   private readonly maxPendingRows: number;
+  private readonly maxInFlight: number;
   private readonly onStored: (fresh: TelemetryBatch) => void;
   private readonly onFailureChange: (failure: StoreFailure | null) => void;
 
   constructor(
-    private readonly store: TelemetryStore,
+    private readonly store: CommitTarget,
     opts: {
       maxPendingRows?: number;
       /** Called after each commit with the rows that were new, before their callers hear of it. */
       onStored?: (fresh: TelemetryBatch) => void;
       onFailureChange?: (failure: StoreFailure | null) => void;
+      /**
+       * Writes in flight at once. More than one only for a target whose writes are independent
+       * and applied in the order they were made (the journal: its thread takes them in turn).
+       */
+      maxInFlight?: number;
     } = {},
   ) {
     this.maxPendingRows = opts.maxPendingRows ?? 200_000;
+    this.maxInFlight = opts.maxInFlight ?? 1;
     this.onStored = opts.onStored ?? (() => {});
     this.onFailureChange = opts.onFailureChange ?? (() => {});
   }
@@ -80,8 +92,8 @@ export class GroupCommit {
 
   /** Resolves when everything submitted so far has been written, or refused after close(). */
   async drain(): Promise<void> {
-    while (this.writing || this.scheduled || this.waiters.length > 0) {
-      await (this.writing ?? new Promise((r) => setImmediate(r)));
+    while (this.writing.size > 0 || this.scheduled || this.waiters.length > 0) {
+      await (this.writing.size > 0 ? Promise.all(this.writing) : new Promise((r) => setImmediate(r)));
     }
   }
 
@@ -91,19 +103,22 @@ export class GroupCommit {
    */
   close(): void {
     this.closed = true;
-    this.wake?.();
+    for (const wake of this.wakers) wake();
   }
 
   private schedule(): void {
-    if (this.writing || this.scheduled) return;
+    if (this.writing.size >= this.maxInFlight || this.scheduled) return;
     this.scheduled = true;
     // One turn of the event loop lets the rest of a socket read's publishes join this batch.
     setImmediate(() => {
       this.scheduled = false;
-      this.writing = this.flush().finally(() => {
-        this.writing = null;
+      if (this.waiters.length === 0) return;
+      const writing: Promise<void> = this.flush().finally(() => {
+        this.writing.delete(writing);
         if (this.waiters.length > 0) this.schedule();
       });
+      this.writing.add(writing);
+      if (this.waiters.length > 0) this.schedule();
     });
   }
 
@@ -126,13 +141,14 @@ export class GroupCommit {
           return;
         }
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
-          this.wake = () => {
+          const wake = () => {
             clearTimeout(timer);
+            this.wakers.delete(wake);
             resolve();
           };
+          const timer = setTimeout(wake, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
+          this.wakers.add(wake);
         });
-        this.wake = null;
       }
     }
   }

@@ -37,11 +37,14 @@ export async function prepareSchema(conn: DuckDBConnection): Promise<void> {
 }
 
 /** The stored (device, seq) runs, for SeqIndex: gaps and islands, computed by DuckDB. */
-export async function storedSeqRuns(conn: DuckDBConnection): Promise<[string, number, number][]> {
+export async function storedSeqRuns(
+  conn: DuckDBConnection,
+  table: 'readings' | 'events' = 'readings',
+): Promise<[string, number, number][]> {
   const rows = (
     await conn.runAndReadAll(`SELECT device_id, min(seq) AS lo, max(seq) AS hi FROM (
       SELECT device_id, seq, seq - row_number() OVER (PARTITION BY device_id ORDER BY seq) AS island
-      FROM readings) GROUP BY device_id, island`)
+      FROM ${table}) GROUP BY device_id, island`)
   ).getRowObjectsJS();
   return rows.map((r) => [r.device_id as string, Number(r.lo), Number(r.hi)]);
 }

@@ -13,6 +13,7 @@ import {
 import type { EventRow, RangePoint, ReadingRow } from '../../contract/index.js';
 import { metricNames } from '../../contract/index.js';
 import { bulkInsert, eventColumns, readingColumns } from './duckdb-bulk-insert.js';
+import { keyOf, keysInTable } from './duckdb-keys.js';
 import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
 import { SeqIndex } from './seq-index.js';
 import { bucketGrid, type LatestValue, type RangeSpec, type TelemetryStore } from './store.js';
@@ -92,36 +93,16 @@ export async function openDuckDbStore(
   /** Readings not stored yet; the index answers for nearly every device, the table for the rest. */
   const withoutStored = async (rows: ReadingRow[]): Promise<ReadingRow[]> => {
     const unknown = rows.filter((r) => stored.has(r.deviceId, r.seq) === undefined);
-    const inTable = new Set<string>();
-    if (unknown.length > 0) {
-      const found = (
-        await w.runAndReadAll(
-          `SELECT r.device_id, r.seq FROM readings r
-           JOIN (SELECT unnest($d) AS d, unnest($s) AS s) k ON r.device_id = k.d AND r.seq = k.s`,
-          { d: listValue(unknown.map((r) => r.deviceId)), s: listValue(unknown.map((r) => BigInt(r.seq))) },
-          { d: LIST(VARCHAR), s: LIST(BIGINT) },
-        )
-      ).getRowObjectsJS();
-      for (const f of found) inTable.add(`${f.device_id}\0${f.seq}`);
-    }
+    const inTable = await keysInTable(w, 'readings', unknown);
     return rows.filter((r) => {
       const known = stored.has(r.deviceId, r.seq);
-      return known === undefined ? !inTable.has(`${r.deviceId}\0${r.seq}`) : !known;
+      return known === undefined ? !inTable.has(keyOf(r)) : !known;
     });
   };
   /** Events not stored yet: events are few, so the table answers for each batch. */
   const eventsWithoutStored = async (rows: EventRow[]): Promise<EventRow[]> => {
-    if (rows.length === 0) return rows;
-    const found = (
-      await w.runAndReadAll(
-        `SELECT e.device_id, e.seq FROM events e
-         JOIN (SELECT unnest($d) AS d, unnest($s) AS s) k ON e.device_id = k.d AND e.seq = k.s`,
-        { d: listValue(rows.map((r) => r.deviceId)), s: listValue(rows.map((r) => BigInt(r.seq))) },
-        { d: LIST(VARCHAR), s: LIST(BIGINT) },
-      )
-    ).getRowObjectsJS();
-    const inTable = new Set(found.map((f) => `${f.device_id}\0${f.seq}`));
-    return rows.filter((r) => !inTable.has(`${r.deviceId}\0${r.seq}`));
+    const inTable = await keysInTable(w, 'events', rows);
+    return rows.filter((r) => !inTable.has(keyOf(r)));
   };
   // One statement at a time per connection: a DuckDB connection is not meant for concurrent use.
   const onWriter = serial();
@@ -146,8 +127,8 @@ export async function openDuckDbStore(
       if (batch.readings.length === 0 && batch.events.length === 0) {
         return { readings: 0, events: 0, fresh: { readings: [], events: [] } };
       }
-      const newR = uniqueBy(batch.readings, (x) => `${x.deviceId}\0${x.seq}`);
-      const newE = uniqueBy(batch.events, (x) => `${x.deviceId}\0${x.seq}`);
+      const newR = uniqueBy(batch.readings, keyOf);
+      const newE = uniqueBy(batch.events, keyOf);
       return onWriter(async () => {
         // Checked here, in write order, so a resend queued behind its first copy sees it stored.
         const fresh = await withoutStored(newR);
@@ -168,6 +149,26 @@ export async function openDuckDbStore(
           await w.run('ROLLBACK').catch(() => undefined);
           throw err;
         }
+      });
+    },
+
+    async seqRuns() {
+      guard();
+      return onReader(async () => ({
+        readings: await storedSeqRuns(r, 'readings'),
+        events: await storedSeqRuns(r, 'events'),
+      }));
+    },
+
+    async unstored(batch) {
+      guard();
+      return onReader(async () => {
+        const readingKeys = await keysInTable(r, 'readings', batch.readings);
+        const eventKeys = await keysInTable(r, 'events', batch.events);
+        return {
+          readings: batch.readings.filter((x) => !readingKeys.has(keyOf(x))),
+          events: batch.events.filter((x) => !eventKeys.has(keyOf(x))),
+        };
       });
     },
 

@@ -6,6 +6,7 @@ import {
   type EventQuery,
   type LatestValue,
   type RangeSpec,
+  type SeqRun,
   type TelemetryStore,
   type WriteResult,
 } from './store.js';
@@ -92,6 +93,19 @@ export class InfluxStore implements TelemetryStore {
       await w.close();
     }
     return { readings: fresh.readings.length, events: fresh.events.length, fresh };
+  }
+
+  /**
+   * None: InfluxDB keeps no (device, seq) index to load cheaply, so after a restart ingest treats
+   * a resend of earlier data as new. Storing it again is harmless (same series key and time).
+   */
+  async seqRuns(): Promise<{ readings: SeqRun[]; events: SeqRun[] }> {
+    return { readings: [], events: [] };
+  }
+
+  /** All of it, for the same reason: a resend written again overwrites itself. */
+  async unstored(batch: TelemetryBatch): Promise<TelemetryBatch> {
+    return batch;
   }
 
   async latest(deviceIds?: readonly string[]): Promise<LatestValue[]> {

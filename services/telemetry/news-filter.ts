@@ -28,6 +28,8 @@ export function withNewsFilter(store: TelemetryStore): TelemetryStore {
     name: store.name,
     capabilities: { countsNew: true },
     write,
+    seqRuns: () => store.seqRuns(),
+    unstored: (batch) => store.unstored(batch),
     latest: (deviceIds) => store.latest(deviceIds),
     range: (spec) => store.range(spec),
     eventCounts: (spec) => store.eventCounts(spec),

@@ -6,6 +6,9 @@ export interface WriteResult {
   fresh: TelemetryBatch;
 }
 
+/** Consecutive seqs `[first, last]` of one device, all stored. */
+export type SeqRun = [deviceId: string, first: number, last: number];
+
 export interface LatestValue {
   deviceId: string;
   metric: string;
@@ -72,6 +75,13 @@ export interface TelemetryStore {
    * hub (live state, alerts), so a resend can never show what was not stored.
    */
   write(batch: TelemetryBatch): Promise<WriteResult>;
+  /**
+   * What is stored, as runs of consecutive seqs per device, readings and events apart: ingest
+   * loads it at start to tell new rows from resends without asking the store for each one.
+   */
+  seqRuns(): Promise<{ readings: SeqRun[]; events: SeqRun[] }>;
+  /** The rows of `batch` that are not stored yet, by (deviceId, seq); for the few ingest cannot tell. */
+  unstored(batch: TelemetryBatch): Promise<TelemetryBatch>;
   /** Newest value of every metric of the given devices (all devices when omitted). */
   latest(deviceIds?: readonly string[]): Promise<LatestValue[]>;
   /** One point per bucket in [from, to), buckets aligned to multiples of bucketMs since the epoch; empty buckets carry value null and count 0. */
