@@ -27,6 +27,11 @@ import { measureStoreWrites } from './store-write.js';
 const HOUR = 3_600_000;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
+// The storage engines side by side (issue 13) are their own run: bench/stores.ts.
+if (process.argv.includes('--only=stores')) {
+  await (await import('./stores.js')).main();
+  process.exit(0);
+}
 const opts = benchOptions(process.argv.slice(2));
 const startedAt = new Date().toISOString();
 const stamp = startedAt.replace(/[:.]/g, '-').slice(0, 19);

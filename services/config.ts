@@ -34,6 +34,27 @@ export const configSchema = z.object({
     .min(1)
     .default(1000)
     .describe('…or once the oldest has waited this long'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional()
+    .describe('state on this PostgreSQL server instead of SQLite in HUB_DATA_DIR'),
+  DATABASE_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(100)
+    .default(10)
+    .describe('connections the hub opens to DATABASE_URL at most'),
+  INFLUX_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'telemetry on this InfluxDB 2 instead of DuckDB in HUB_DATA_DIR (with INFLUX_TOKEN, _ORG, _BUCKET)',
+    ),
+  INFLUX_TOKEN: z.string().optional(),
+  INFLUX_ORG: z.string().optional(),
+  INFLUX_BUCKET: z.string().optional(),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: port.default(8080).describe('HTTP API, dashboard, socket.io and MQTT over WebSocket (/mqtt)'),
   MQTT_HOST: z.string().default('0.0.0.0'),
@@ -165,10 +186,18 @@ function trustProxy(v: string): boolean | string {
 }
 
 /** Settings that depend on each other, checked in the same pass so every problem is reported at once. */
-const checkedConfigSchema = configSchema.refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {
-  path: ['WEBHOOK_SECRET'],
-  message: 'required when WEBHOOK_URL is set: receivers must be able to verify who sent a notification',
-});
+const checkedConfigSchema = configSchema
+  .refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {
+    path: ['WEBHOOK_SECRET'],
+    message: 'required when WEBHOOK_URL is set: receivers must be able to verify who sent a notification',
+  })
+  .superRefine((c, ctx) => {
+    const influx = ['INFLUX_URL', 'INFLUX_TOKEN', 'INFLUX_ORG', 'INFLUX_BUCKET'] as const;
+    if (!influx.some((k) => c[k])) return;
+    for (const k of influx.filter((k) => !c[k])) {
+      ctx.addIssue({ code: 'custom', path: [k], message: 'required with the other INFLUX_* settings' });
+    }
+  });
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema> & { dataDir: string; journalDir: string }>;

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import pino from 'pino';
 import { createBroker } from '../broker/broker.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
@@ -20,7 +19,7 @@ import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
 import { SiteRepo } from './state/sites.js';
 import { UserRepo } from './state/users.js';
-import { openDuckDbStore } from './telemetry/duckdb-store.js';
+import { openTelemetryStore } from './telemetry/open.js';
 
 export interface Hub {
   config: Config;
@@ -60,13 +59,14 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const log = pino({ level: config.LOG_LEVEL });
   const bus = new EventBus(log);
 
-  const db = await openStateDb(config.dataDir);
-  const telemetry = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb')).catch(
-    async (err) => {
-      await db.destroy();
-      throw err;
-    },
-  );
+  const db = await openStateDb(config.dataDir, {
+    databaseUrl: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  const telemetry = await openTelemetryStore(config).catch(async (err) => {
+    await db.destroy();
+    throw err;
+  });
   const sites = new SiteRepo(db, bus);
   const devices = new DeviceRepo(db, bus);
   const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000, bus);

@@ -1,5 +1,6 @@
 import { ConfigError } from './config.js';
 import { startHub } from './hub.js';
+import { StateDbUnreachableError } from './state/postgres.js';
 
 /** `npm start`: the hub on its configured ports, or a one-line reason why not. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -33,6 +34,9 @@ try {
 
 function explain(err: unknown): string {
   if (err instanceof ConfigError) return err.message;
+  if (err instanceof StateDbUnreachableError) {
+    return `Yizhan Hub cannot start: ${err.message}. Start the server, or unset DATABASE_URL to keep state in SQLite.`;
+  }
   const e = err as NodeJS.ErrnoException & { port?: number };
   if (e.code === 'EADDRINUSE') {
     const port = e.port ?? Number(/:(\d+)$/.exec(e.message)?.[1]);

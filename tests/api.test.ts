@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiError, Site } from '../contract/index.js';
 import { ApiClient, siteFixture, testHub } from './helpers/hub.js';
+import { STATE_BACKENDS } from './helpers/state-backends-probed.js';
 
-describe('HTTP API', () => {
+describe.each(STATE_BACKENDS)('HTTP API (state on $name)', (backend) => {
   let hub: Awaited<ReturnType<typeof testHub>>;
   let api: ApiClient;
 
   beforeAll(async () => {
-    hub = await testHub();
+    hub = await testHub({}, { state: backend });
     api = new ApiClient(hub.httpUrl);
     await api.login();
   });

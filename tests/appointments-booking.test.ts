@@ -20,12 +20,13 @@ import {
   TestClock,
 } from './helpers/appointments.js';
 import { type ApiClient, eventually, liveClient } from './helpers/hub.js';
+import { STATE_BACKENDS } from './helpers/state-backends-probed.js';
 
 const DAY = '2031-03-03'; // a Monday
 
 // The planner figures below count what the booking and check-in tests left behind (a cancelled
 // session, at least 14 bookings, the 03-09 session), so all three run here on one hub.
-describe('screening appointments', () => {
+describe.each(STATE_BACKENDS)('screening appointments on $name', (backend) => {
   let hub: AppointmentsHub['hub'];
   let api: ApiClient;
   const clock = new TestClock(at('2031-03-01', '08:00'));
@@ -33,7 +34,7 @@ describe('screening appointments', () => {
   let env: AppointmentsHub;
 
   beforeAll(async () => {
-    env = await appointmentsHub(clock);
+    env = await appointmentsHub(clock, backend);
     ({ hub, api, received } = env);
   });
   afterAll(async () => env?.close());

@@ -14,8 +14,9 @@ import {
   TestClock,
 } from './helpers/appointments.js';
 import { ApiClient, eventually, testHub } from './helpers/hub.js';
+import { STATE_BACKENDS } from './helpers/state-backends-probed.js';
 
-describe('screening appointments', () => {
+describe.each(STATE_BACKENDS)('screening appointments on $name', (backend) => {
   let hub: AppointmentsHub['hub'];
   let api: ApiClient;
   const clock = new TestClock(at('2031-03-01', '08:00'));
@@ -25,7 +26,7 @@ describe('screening appointments', () => {
   let env: AppointmentsHub;
 
   beforeAll(async () => {
-    env = await appointmentsHub(clock);
+    env = await appointmentsHub(clock, backend);
     ({ hub, api, received, failFirst, webhookServer } = env);
   });
   afterAll(async () => env?.close());

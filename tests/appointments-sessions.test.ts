@@ -11,15 +11,16 @@ import {
   TestClock,
 } from './helpers/appointments.js';
 import { type ApiClient, siteFixture } from './helpers/hub.js';
+import { STATE_BACKENDS } from './helpers/state-backends-probed.js';
 
-describe('screening appointments', () => {
+describe.each(STATE_BACKENDS)('screening appointments on $name', (backend) => {
   let hub: AppointmentsHub['hub'];
   let api: ApiClient;
   const clock = new TestClock(at('2031-03-01', '08:00'));
   let env: AppointmentsHub;
 
   beforeAll(async () => {
-    env = await appointmentsHub(clock);
+    env = await appointmentsHub(clock, backend);
     ({ hub, api } = env);
   });
   afterAll(async () => env?.close());
@@ -129,6 +130,68 @@ describe('screening appointments', () => {
       // Back to back is not an overlap.
       await createSession(api, 'fhl-n1', { date: '2031-03-17', start: '11:00', end: '12:00' });
     });
+
+    it('lets one of many overlapping sessions created at once in, on every engine', async () => {
+      // On PostgreSQL the check and the insert of concurrent requests interleave; the exclusion
+      // constraint (migration 004) refuses all but one (issue 13). SQLite serialises them.
+      const starts = ['08:00', '08:30', '09:00', '09:30', '10:00', '10:30', '11:00', '11:30'];
+      const replies = await Promise.all(
+        [...starts, ...starts].map((start) =>
+          api.json<ApiError>(
+            'POST',
+            '/api/sites/allday-1/appointment-sessions',
+            sessionBody({ date: '2031-05-05', start, end: '13:00' }),
+          ),
+        ),
+      );
+      expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
+      const refused = replies.filter((r) => r.status !== 201);
+      expect(refused.every((r) => r.status === 400 && r.body.code === 'SESSION_OVERLAP')).toBe(true);
+      expect((await sessionsAt('allday-1')).filter((s) => s.date === '2031-05-05')).toHaveLength(1);
+    });
+
+    it.runIf(backend.name === 'postgres')(
+      'refuses the second of two overlapping inserts whose checks both passed (PostgreSQL)',
+      async () => {
+        // The interleaving the HTTP storm above may or may not hit, forced: both transactions check,
+        // find nothing, then both insert. Without migration 004 both commit.
+        const repo = hub.appointments.repo;
+        const [startAt, endAt] = [at('2031-05-12', '09:00'), at('2031-05-12', '11:00')];
+        let arrived = 0;
+        let release = () => {};
+        const bothChecked = new Promise<void>((r) => {
+          release = r;
+        });
+        const attempt = (start: string) =>
+          repo.transaction(async (tx) => {
+            expect(await tx.overlappingSession('allday-1', startAt, endAt)).toBeUndefined();
+            if (++arrived === 2) release();
+            await bothChecked;
+            return tx.insertSession({
+              site_id: 'allday-1',
+              series_id: null,
+              local_date: '2031-05-12',
+              start_time: start,
+              end_time: '11:00',
+              start_at: at('2031-05-12', start),
+              end_at: endAt,
+              slot_minutes: 30,
+              capacity_per_slot: 4,
+              screenings: '["blood_pressure"]',
+              doctor_name: '王医生',
+              status: 'scheduled',
+              cancel_reason: null,
+              created_by: 1,
+              created_at: clock.t,
+              updated_at: clock.t,
+            });
+          });
+        const results = await Promise.allSettled([attempt('09:00'), attempt('09:30')]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect(failed.reason.code).toBe('SESSION_OVERLAP');
+      },
+    );
 
     it('plans sessions only where doctors screen, and offers only those sites for booking', async () => {
       for (const s of [

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { generatedId } from '../state/postgres.js';
 
 /**
  * '004-alerts': alerts and their lifecycle, rule overrides per site and device, silences, contact
@@ -9,7 +10,7 @@ export const alertsMigration: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('alerts')
-      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('id', 'integer', generatedId(db))
       .addColumn('rule_id', 'text', (c) => c.notNull())
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('site_id', 'text', (c) => c.notNull())
@@ -58,7 +59,7 @@ export const alertsMigration: Migration = {
       .execute();
     await db.schema
       .createTable('alert_silences')
-      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('id', 'integer', generatedId(db))
       .addColumn('site_id', 'text', (c) => c.notNull())
       .addColumn('device_id', 'text')
       .addColumn('rule_id', 'text')
@@ -70,7 +71,7 @@ export const alertsMigration: Migration = {
       .execute();
     await db.schema
       .createTable('alert_contacts')
-      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('id', 'integer', generatedId(db))
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('url', 'text', (c) => c.notNull())
@@ -85,7 +86,7 @@ export const alertsMigration: Migration = {
       .execute();
     await db.schema
       .createTable('alert_outbox')
-      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('id', 'integer', generatedId(db))
       .addColumn('alert_id', 'integer', (c) => c.notNull())
       .addColumn('contact_id', 'integer', (c) => c.notNull())
       .addColumn('reason', 'text', (c) => c.notNull())

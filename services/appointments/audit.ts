@@ -56,7 +56,12 @@ export class AuditLog {
       query = query.where((eb) =>
         eb.or([
           eb('booking_id', '=', id),
-          eb(eb.fn('concat', [eb.val(','), 'booking_ids', eb.val(',')]), 'like', `%,${id},%`),
+          // Typed: PostgreSQL cannot infer an untyped parameter's type inside concat (42P18).
+          eb(
+            eb.fn('concat', [eb.cast(eb.val(','), 'text'), 'booking_ids', eb.cast(eb.val(','), 'text')]),
+            'like',
+            `%,${id},%`,
+          ),
         ]),
       );
     }

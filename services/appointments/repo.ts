@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Updateable } from 'kysely';
-import type { BookingStatus } from '../../contract/index.js';
+import { type BookingStatus, HubError } from '../../contract/index.js';
+import { isPostgres, pgCode } from '../state/postgres.js';
 import type { Database } from '../state/tables.js';
 import {
   addStatus,
@@ -30,12 +31,22 @@ export class AppointmentRepo {
 
   /** SQLite overwrites erased names and numbers in the file too, not just unlinks them; elsewhere a no-op. */
   async enableSecureDelete(): Promise<void> {
-    await sql`pragma secure_delete = on`.execute(this.db).catch(() => {});
+    if (isPostgres(this.db)) return;
+    await sql`pragma secure_delete = on`.execute(this.db);
   }
 
-  /** With secure_delete the old values stay in SQLite's WAL until a checkpoint: empty it now. */
+  /**
+   * Makes erased values unreadable in the database files as far as the engine allows. SQLite (with
+   * secure_delete): the old values stay in the WAL until a checkpoint, so empty it now. PostgreSQL:
+   * an UPDATE leaves the old row version as a dead tuple, and a plain VACUUM frees its space without
+   * overwriting it (the erasure test found the numbers still in the heap file), so VACUUM FULL
+   * rewrites the table and its indexes into new files. It locks the table for the rewrite — tens of
+   * ms for a district's bookings — and runs only after a sweep erased something. WAL segments and
+   * backups keep the old values until they are recycled (README).
+   */
   async checkpointErased(): Promise<void> {
-    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.db).catch(() => {});
+    if (isPostgres(this.db)) await sql`vacuum full appointment_bookings`.execute(this.db);
+    else await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.db);
   }
 
   async session(id: number): Promise<SessionRow | undefined> {
@@ -96,7 +107,8 @@ export class AppointmentRepo {
       .insertInto('appointment_sessions')
       .values(values)
       .returningAll()
-      .executeTakeFirstOrThrow()) as SessionRow;
+      .executeTakeFirstOrThrow()
+      .catch(overlapRefused)) as SessionRow;
   }
 
   async updateSession(id: number, set: Updateable<Database['appointment_sessions']>): Promise<SessionRow> {
@@ -105,7 +117,8 @@ export class AppointmentRepo {
       .set(set)
       .where('id', '=', id)
       .returningAll()
-      .executeTakeFirstOrThrow()) as SessionRow;
+      .executeTakeFirstOrThrow()
+      .catch(overlapRefused)) as SessionRow;
   }
 
   /** Bookings holding a place in the session, counted per slot and screening. */
@@ -276,4 +289,17 @@ export class AppointmentRepo {
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
+}
+
+/**
+ * PostgreSQL's exclusion constraint (migration 004) refused a session that overlaps another one
+ * committed meanwhile (23P01): the same answer as the check in sessions.ts gives.
+ */
+function overlapRefused(err: unknown): never {
+  if (pgCode(err) === '23P01') {
+    throw new HubError('SESSION_OVERLAP', 'overlaps another session created at the same time', [
+      { path: 'body.start', message: 'overlaps another session' },
+    ]);
+  }
+  throw err;
 }

@@ -17,6 +17,7 @@ export interface SweepResult {
 export class AppointmentScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
+  private erasedLastSweep = false;
 
   constructor(
     private readonly repo: AppointmentRepo,
@@ -68,8 +69,10 @@ export class AppointmentScheduler {
     const endedBefore = now - this.opts.retentionDays * DAY_MS;
     const purged = await this.repo.erasePersonalData(endedBefore, now);
     // With secure_delete on, the old values are overwritten in the database file once the WAL is
-    // checkpointed; until then the WAL still holds them.
-    if (purged > 0) await this.repo.checkpointErased();
+    // checkpointed; until then the WAL still holds them. PostgreSQL's VACUUM must keep an old row
+    // version while a transaction older than the erasure is open, so the next sweep compacts again.
+    if (purged > 0 || this.erasedLastSweep) await this.repo.checkpointErased();
+    this.erasedLastSweep = purged > 0;
     return purged;
   }
 }

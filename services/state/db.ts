@@ -3,15 +3,30 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { migrations } from './migrations.js';
+import { isPostgres, openPostgres } from './postgres.js';
 import type { Database } from './tables.js';
 
 export type StateDb = Kysely<Database>;
 
+export interface StateDbOptions {
+  /** postgres://…: state on that server (issue 13); otherwise SQLite in `dataDir`. */
+  databaseUrl?: string;
+  poolSize?: number;
+}
+
 /**
- * State (sites, devices, users, sessions, ingest error counts) in SQLite through Kysely; the same
- * queries run on PostgreSQL when the hub is scaled out.
+ * State (sites, devices, users, sessions, ingest error counts) through Kysely: in SQLite, or on
+ * PostgreSQL when DATABASE_URL is set. One migration set runs on both.
  */
-export async function openStateDb(dataDir: string): Promise<StateDb> {
+export async function openStateDb(dataDir: string, opts: StateDbOptions = {}): Promise<StateDb> {
+  if (opts.databaseUrl) {
+    const db = await openPostgres(opts.databaseUrl, opts.poolSize ?? 10);
+    await migrate(db).catch(async (err) => {
+      await db.destroy();
+      throw err;
+    });
+    return db;
+  }
   fs.mkdirSync(dataDir, { recursive: true });
   const sqlite = new SQLite(path.join(dataDir, 'state.sqlite'));
   // WAL lets the dashboard read while ingest counts errors; NORMAL is durable across a process
@@ -26,7 +41,16 @@ export async function openStateDb(dataDir: string): Promise<StateDb> {
 }
 
 export async function migrate(db: StateDb): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // PostgreSQL: Kysely looks for its migration tables in every schema unless told which; name the
+  // one on search_path, or a hub sharing the database with another schema's hub skips creating them.
+  const migrationTableSchema = isPostgres(db)
+    ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
+    : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(migrationTableSchema && { migrationTableSchema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

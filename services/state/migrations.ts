@@ -1,7 +1,8 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import { alertsMigration } from '../alerts/migration.js';
+import { generatedId, isPostgres } from './postgres.js';
 
-/** Append only: a migration that has run on a deployed hub is never edited. */
+/** Append only: a migration that has run on a deployed hub is never edited (but see generatedId). */
 export const migrations: Record<string, Migration> = {
   '001-initial': {
     async up(db: Kysely<unknown>) {
@@ -33,8 +34,7 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('devices_site').on('devices').column('site_id').execute();
       await db.schema
         .createTable('users')
-        // SQLite makes an INTEGER PRIMARY KEY its auto-increment rowid; PostgreSQL will need identity.
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('username', 'text', (c) => c.notNull().unique())
         .addColumn('password_hash', 'text', (c) => c.notNull())
         .addColumn('role', 'text', (c) => c.notNull())
@@ -70,7 +70,7 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('appointment_sessions')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('site_id', 'text', (c) => c.notNull().references('sites.id'))
         .addColumn('series_id', 'text')
         .addColumn('local_date', 'text', (c) => c.notNull())
@@ -103,7 +103,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('appointment_bookings')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('code', 'text', (c) => c.notNull().unique())
         .addColumn('session_id', 'integer', (c) => c.notNull().references('appointment_sessions.id'))
         .addColumn('site_id', 'text', (c) => c.notNull())
@@ -148,7 +148,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('appointment_audit')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('user_id', 'integer')
         .addColumn('username', 'text')
@@ -184,7 +184,7 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('station_feedback')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', generatedId(db))
         .addColumn('site_id', 'text', (c) => c.notNull().references('sites.id'))
         .addColumn('local_date', 'text', (c) => c.notNull())
         .addColumn('voter', 'text', (c) => c.notNull())
@@ -208,6 +208,20 @@ export const migrations: Record<string, Migration> = {
         .on('station_feedback')
         .columns(['site_id', 'created_at'])
         .execute();
+    },
+  },
+  '006-session-overlap-excluded': {
+    // The overlap rule of services/appointments/sessions.ts, enforced by the database where it has
+    // more than one connection: two concurrent creates both passed the check and both inserted
+    // (issue 13). The second now fails with 23P01, which the repo reports as SESSION_OVERLAP.
+    // btree_gist gives text an equality operator gist can index. SQLite: its one connection
+    // serialises the check and the insert already; nothing to add.
+    async up(db: Kysely<unknown>) {
+      if (!isPostgres(db)) return;
+      await sql`create extension if not exists btree_gist`.execute(db);
+      await sql`alter table appointment_sessions add constraint appointment_sessions_no_overlap
+        exclude using gist (site_id with =, int8range(start_at, end_at) with &&)
+        where (status = 'scheduled')`.execute(db);
     },
   },
 };

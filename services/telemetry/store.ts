@@ -49,16 +49,30 @@ export interface EventQuery {
 }
 
 /**
+ * What only some stores can do (issue 13). Absent `capabilities`: all of them (the DuckDB store).
+ */
+export interface StoreCapabilities {
+  /**
+   * write() keeps the first copy of a (deviceId, seq) across batches and reports exactly which rows
+   * were new (DuckDB). Without it (InfluxDB) a resend is harmless, not detected: it has the same
+   * series key and timestamp and overwrites its own point; the store reports the batch (deduplicated
+   * within itself) as new, so what is news must be decided before the store, in ingest.
+   */
+  countsNew: boolean;
+}
+
+/**
  * Where telemetry lives: DuckDB embedded, InfluxDB when scaled out. Every implementation passes
- * tests/telemetry-store.contract.ts.
+ * tests/telemetry-store.contract.ts, which skips what a store's capabilities say it lacks.
  */
 export interface TelemetryStore {
   readonly name: string;
+  readonly capabilities?: StoreCapabilities;
   /**
    * Durable when the promise resolves: the hub acknowledges QoS 1 publishes only after this.
-   * Idempotent: a (deviceId, seq) reading or event already stored is kept once, the first copy
-   * winning. Resolves with how many readings and events were new, and which: only those are news
-   * to the rest of the hub (live state, alerts), so a resend can never show what was not stored.
+   * Idempotent: storing a (deviceId, seq) reading or event again changes nothing. With `countsNew`
+   * the first copy wins and the result names what was new; only that is news to the rest of the
+   * hub (live state, alerts), so a resend can never show what was not stored.
    */
   write(batch: TelemetryBatch): Promise<WriteResult>;
   /**

@@ -5,6 +5,7 @@ import type { SessionInput, SessionSummary } from '../../contract/index.js';
 import { zonedToEpoch } from '../../contract/index.js';
 import { verifySignature, type WebhookBody } from '../../services/appointments/webhook.js';
 import { ApiClient, siteFixture, testHub } from './hub.js';
+import type { StateBackend } from './state-backends.js';
 
 export const TZ = 'Asia/Shanghai';
 
@@ -92,7 +93,7 @@ export interface AppointmentsHub {
  * The hub the appointment tests run against: a webhook receiver that checks signatures, a hub on `clock`
  * notifying it, and three sites (fhl-n1 08:00-20:00, night-1 18:00-02:00, allday-1 open all day).
  */
-export async function appointmentsHub(clock: TestClock): Promise<AppointmentsHub> {
+export async function appointmentsHub(clock: TestClock, state?: StateBackend): Promise<AppointmentsHub> {
   const received: Received[] = [];
   const failFirst = new Set<string>();
   const webhookServer = http.createServer((req, res) => {
@@ -131,7 +132,7 @@ export async function appointmentsHub(clock: TestClock): Promise<AppointmentsHub
       WEBHOOK_SECRET,
       WEBHOOK_RETRY_BASE_MS: 50,
     },
-    { now: clock.now },
+    { now: clock.now, state },
   ).catch(async (e) => {
     await closeServer();
     throw e;

@@ -11,15 +11,19 @@ import type {
   SiteInput,
 } from '../../contract/index.js';
 import { type Hub, type HubOptions, startHub } from '../../services/hub.js';
+import { STATE_SQLITE, type StateBackend, stateBackend } from './state-backends.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
-/** A hub on free ports and its own data directory, as the tests need it. */
+/** A hub on free ports and its own data directory (and state store: `state`), as the tests need it. */
 export async function testHub(
   extra: Record<string, string | number> = {},
-  options: HubOptions = {},
-): Promise<Hub & { dataDir: string }> {
+  { state, ...options }: HubOptions & { state?: StateBackend } = {},
+): Promise<Hub & { dataDir: string; stateEnv: Record<string, string> }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-test-'));
+  // HUB_TEST_STATE=postgres runs every suite's hubs on PostgreSQL, each in a fresh schema.
+  const fallback = process.env.HUB_TEST_STATE === 'postgres' ? stateBackend('postgres') : STATE_SQLITE;
+  const store = await (state ?? fallback).create();
   const hub = await startHub(
     {
       HUB_DATA_DIR: dataDir,
@@ -29,16 +33,22 @@ export async function testHub(
       MQTT_HOST: '127.0.0.1',
       HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
       LOG_LEVEL: 'silent',
+      ...store.env,
       ...extra,
     } as never,
     options,
-  );
+  ).catch(async (err) => {
+    await store.drop();
+    throw err;
+  });
   const close = hub.close;
   return {
     ...hub,
     dataDir,
+    stateEnv: store.env,
     close: async () => {
       await close();
+      await store.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
