@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,46 +14,12 @@ import {
   provision,
   testHub,
 } from './helpers/hub.js';
+import { fillDisk, mountSmallDisk } from './helpers/small-disk.js';
 
 const SITE = 'xiangshuwan-s1';
 const HOUR = 3_600_000;
 
-/**
- * A real disk-full: the data directory is a small tmpfs that the test fills up. Mounting needs
- * root, which CI has; elsewhere the test says it is skipped.
- */
-function mountSmallDisk(): string | null {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yz-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', dir], { stdio: 'pipe' });
-    return dir;
-  } catch (err) {
-    console.warn(
-      `store-outage test SKIPPED: cannot mount a tmpfs (${(err as Error).message.split('\n')[0]}); run as root`,
-    );
-    fs.rmdirSync(dir);
-    return null;
-  }
-}
-
-function fillDisk(dir: string): string {
-  const filler = path.join(dir, 'filler');
-  const fd = fs.openSync(filler, 'w');
-  const chunk = Buffer.alloc(1 << 20, 1);
-  try {
-    for (;;) fs.writeSync(fd, chunk);
-  } catch {
-    // ENOSPC: full. Small writes may still fit in the last block, so fill that too.
-    try {
-      for (;;) fs.writeSync(fd, chunk.subarray(0, 512));
-    } catch {}
-  } finally {
-    fs.closeSync(fd);
-  }
-  return filler;
-}
-
-const disk = mountSmallDisk();
+const disk = mountSmallDisk('store-outage');
 
 describe.skipIf(!disk)('telemetry store outage', () => {
   let hub: Awaited<ReturnType<typeof testHub>>;
