@@ -15,6 +15,7 @@ import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
 import { attachLiveSocket } from './live/socket.js';
 import { createLog } from './log.js';
+import { HubMetrics } from './metrics/hub-metrics.js';
 import { part, startParts } from './parts.js';
 import { openStateDb, stateDbReady } from './state/db.js';
 import { DeviceRepo } from './state/devices.js';
@@ -103,6 +104,19 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     onError: (err) => log.error({ err }, 'finder'),
   });
   const feedback = new FeedbackService(db, bus, { timeZone: config.HUB_TZ, now: options.now });
+  // Read at scrape time; the parts they read are built below (the functions run only once started).
+  const metrics: HubMetrics = new HubMetrics(bus, {
+    ingest: () => ingest.stats,
+    broker: () => broker,
+    pendingRows: () => journaled.commit.pendingRows,
+    journal: () => journaled.stats(),
+    slowDashboardsDropped: () => live.stats.slowClientsDropped,
+    dashboards: () => socket.io.engine.clientsCount,
+    openAlerts: () => alerts.ledger.list().map((a) => ({ state: a.row.state, severity: a.row.severity })),
+    bookings: () => appointments.repo.statusCounts(),
+    ready: () => readiness(),
+    tls: certificates,
+  });
   // Readings are acknowledged once in the ingest journal, and moved into the store in large batches.
   const journaled = journaledPath({
     journalDir: config.journalDir,
@@ -111,6 +125,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     moveEveryMs: config.JOURNAL_MOVE_EVERY_MS,
     store: telemetry,
     bus,
+    committed: metrics.committed,
   });
   const { commit } = journaled;
   const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
@@ -124,7 +139,13 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     },
     rateLimit,
     journaled.stats,
+    metrics.acked,
   );
+  const readiness = async () => ({
+    state: await stateDbReady(db),
+    ...(await journaled.ready()),
+    broker: broker.ready,
+  });
   const broker = await createBroker({
     devices,
     // Twice the payload limit: a somewhat large payload is refused and counted with the connection
@@ -155,11 +176,8 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     mqttPort: () => broker.port,
     mqttsPort: () => broker.tlsPort,
     tls: certificates,
-    ready: async () => ({
-      state: await stateDbReady(db),
-      ...(await journaled.ready()),
-      broker: broker.ready,
-    }),
+    ready: () => readiness(),
+    metrics,
   });
   const socket = attachLiveSocket(api.server, live, users, bus, {
     maxQueuedPackets: config.LIVE_CLIENT_MAX_QUEUE,
@@ -187,6 +205,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       }),
       part('device directory', () => devices.load()),
       ingestErrors,
+      metrics,
       part(
         'live state',
         async () => live.start({ sites: await sites.list(), latest: await journaled.reads.latest() }),

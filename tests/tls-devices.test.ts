@@ -139,7 +139,7 @@ describe('TLS: MQTTS, WSS and HTTPS on one certificate, device certificates', ()
 
     const before = hub.ingest.stats.readings;
     const client = await mqtt.connectAsync(mqtts, { ca: hubCa, ...certA, clientId: A, reconnectPeriod: 0 });
-    const closed = new Promise((r) => client.once('close', r));
+    const closed = new Promise<void>((r) => client.once('close', () => r()));
     client.publish(topicFor(SITE, B, 'telemetry'), reading(3), { qos: 1 });
     await closed;
     client.end(true);

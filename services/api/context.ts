@@ -9,6 +9,7 @@ import type { FeedbackService } from '../feedback/service.js';
 import type { FinderSnapshot } from '../finder/snapshot.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { LiveState } from '../live/live-state.js';
+import type { HubMetrics } from '../metrics/hub-metrics.js';
 import type { DeviceRepo } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { SiteRepo } from '../state/sites.js';
@@ -36,6 +37,8 @@ export interface ApiContext {
   /** Station feedback (issue 16). */
   feedback: FeedbackService;
   alerts: Alerts;
+  /** Served at /metrics. */
+  metrics: HubMetrics;
   /** The MQTT port devices should use, as actually bound; null when plain MQTT is off. */
   mqttPort: () => number | null;
   /** The MQTT over TLS port, as bound; null without TLS. */

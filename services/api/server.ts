@@ -20,6 +20,7 @@ import { appointmentRoutes } from '../appointments/routes.js';
 import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
 import { finderRoutes, posterRoutes } from '../finder/routes.js';
 import { requestId } from '../log.js';
+import { metricsRoutes } from '../metrics/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
 import { openApiOptions } from './openapi.js';
@@ -102,6 +103,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   );
 
   await app.register(healthRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
   await app.register(siteRoutes(ctx), { prefix: '/api' });
   await app.register(deviceRoutes(ctx), { prefix: '/api' });
