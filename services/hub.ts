@@ -15,6 +15,7 @@ import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
 import { attachLiveSocket } from './live/socket.js';
 import { createLog } from './log.js';
+import { busLog } from './log-events.js';
 import { HubMetrics } from './metrics/hub-metrics.js';
 import { part, startParts } from './parts.js';
 import { openStateDb, stateDbReady } from './state/db.js';
@@ -206,6 +207,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       part('device directory', () => devices.load()),
       ingestErrors,
       metrics,
+      busLog(bus, log),
       part(
         'live state',
         async () => live.start({ sites: await sites.list(), latest: await journaled.reads.latest() }),
