@@ -34,10 +34,8 @@ export function metricsRoutes(ctx: {
       '/metrics',
       {
         onRequest: scraperOrAdmin,
-        schema: {
-          tags: ['health'],
-          summary: 'Prometheus metrics (bearer METRICS_TOKEN, or an admin session)',
-        },
+        // Prometheus' text format, not JSON: documented in the README, not in the OpenAPI document.
+        schema: { hide: true },
       },
       async (_request, reply) => {
         const text = await ctx.metrics.registry.metrics();
