@@ -17,6 +17,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/dashboard/dist ./dashboard/dist
 COPY package.json ./
 VOLUME /data
-EXPOSE 1883 8080
-HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+EXPOSE 1883 8883 8080
+# HTTPS on the same port once TLS_CERT is set; the probe asks itself, so the certificate's name does not matter.
+HEALTHCHECK CMD node -e "const s=process.env.TLS_CERT?'https':'http';require(s).get(s+'://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/readyz',{rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 CMD ["node", "dist/services/main.js"]

@@ -33,11 +33,36 @@ export async function authenticateDevice<D extends BrokerDevice>(
   clientId: string,
   username: string | undefined,
   password: Buffer | undefined,
+  certified?: string,
 ): Promise<D> {
+  if (certified !== undefined) return byCertificate(devices, clientId, username, certified);
   const device = username ? devices.get(username) : undefined;
   const ok = device && password ? await devices.verifySecret(password.toString('utf8'), device) : false;
   if (!device) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret');
   if (!ok) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret', device);
+  if (!device.enabled) throw new ConnectRefused(NOT_AUTHORIZED, `device ${device.id} is disabled`);
+  if (clientId !== device.id) {
+    throw new ConnectRefused(IDENTIFIER_REJECTED, `client id must be the device id ${device.id}`);
+  }
+  return device;
+}
+
+/**
+ * A device whose client certificate the hub's CA signed: the certificate names the device and no
+ * secret is needed. The names in the CONNECT packet may only repeat it, so a certificate for one
+ * device can never log in as another (and so never reach another device's topics).
+ */
+function byCertificate<D extends BrokerDevice>(
+  devices: DeviceDirectory<D>,
+  clientId: string,
+  username: string | undefined,
+  certified: string,
+): D {
+  const device = devices.get(certified);
+  if (!device) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'certificate names no known device');
+  if (username && username !== device.id) {
+    throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, `the certificate is for device ${device.id}`);
+  }
   if (!device.enabled) throw new ConnectRefused(NOT_AUTHORIZED, `device ${device.id} is disabled`);
   if (clientId !== device.id) {
     throw new ConnectRefused(IDENTIFIER_REJECTED, `client id must be the device id ${device.id}`);

@@ -10,6 +10,8 @@ import { CommandOutbox } from './commands.js';
 import type { BrokerDevice, DeviceDirectory } from './device-directory.js';
 import { DurableAcks } from './durable-acks.js';
 import { guardPacketSize } from './packet-guard.js';
+import type { Certificates } from './tls-certificates.js';
+import { certifiedDeviceId, createMqttsServer } from './tls-listener.js';
 
 export interface BrokerHooks<D extends BrokerDevice> {
   devices: DeviceDirectory<D>;
@@ -28,15 +30,28 @@ export interface BrokerStats {
   connectRefused: number;
   protocolErrors: number;
   packetsTooLarge: number;
+  /** TLS handshakes that failed, and client certificates that did not verify. */
+  tlsRefused: number;
 }
 
 export interface Broker {
   aedes: Aedes;
   stats: BrokerStats;
-  /** Listens for MQTT over TCP, and over WebSocket at `/mqtt` on the given HTTP server. */
-  start(opts: { port: number; host: string; http?: HttpServer }): Promise<void>;
-  /** The TCP port bound by start(). */
-  readonly port: number;
+  /**
+   * Listens for MQTT over TCP (unless `plain` is false), over TLS when `tls` is given, and over
+   * WebSocket at `/mqtt` on the given HTTP(S) server.
+   */
+  start(opts: {
+    port: number;
+    host: string;
+    http?: HttpServer;
+    plain?: boolean;
+    tls?: { port: number; certificates: Certificates };
+  }): Promise<void>;
+  /** The TCP port bound by start(); null when plain MQTT is off. */
+  readonly port: number | null;
+  /** The MQTT over TLS port bound by start(), or null. */
+  readonly tlsPort: number | null;
   readonly ready: boolean;
   sendCommand(device: BrokerDevice, command: Command): Promise<void>;
   /** Drops a device's live connection, e.g. after it was disabled or its secret rotated. */
@@ -53,10 +68,12 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
   // connection, so only the newest one may mark it offline.
   const deviceOf = new WeakMap<Client, D>();
   const current = new Map<string, Client>();
-  const stats: BrokerStats = { connectRefused: 0, protocolErrors: 0, packetsTooLarge: 0 };
+  const stats: BrokerStats = { connectRefused: 0, protocolErrors: 0, packetsTooLarge: 0, tlsRefused: 0 };
   const acks = new DurableAcks();
   let accepting = true;
-  let port = 0;
+  let port: number | null = null;
+  let tlsPort: number | null = null;
+  let mqtts: ReturnType<typeof createMqttsServer> | undefined;
   const stillValid = (device: D) => {
     const now = hooks.devices.get(device.id);
     return !!now && now.enabled && now.secretHash === device.secretHash;
@@ -65,7 +82,7 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
   const aedes = await Aedes.createBroker({
     drainTimeout: 30_000,
     authenticate(client, username, password, done) {
-      authenticateDevice(hooks.devices, client.id, username, password).then(
+      authenticateDevice(hooks.devices, client.id, username, password, certifiedDeviceId(client.conn)).then(
         (device) => {
           deviceOf.set(client, device);
           done(null, true);
@@ -167,14 +184,21 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
     get ready() {
       return accepting && !aedes.closed;
     },
+    get tlsPort() {
+      return tlsPort;
+    },
     async start(opts) {
-      port = await new Promise<number>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen(opts.port, opts.host, () => {
-          tcp.off('error', reject);
-          resolve((tcp.address() as net.AddressInfo).port);
-        });
-      });
+      if (opts.plain !== false) port = await listen(tcp, opts.port, opts.host);
+      if (opts.tls) {
+        mqtts = createMqttsServer(
+          opts.tls.certificates,
+          (socket) => watchPacketSize(aedes.handle(socket), socket),
+          () => {
+            stats.tlsRefused += 1;
+          },
+        );
+        tlsPort = await listen(mqtts, opts.tls.port, opts.host);
+      }
       if (opts.http) attachWebSocket(opts.http);
     },
     sendCommand: (device, command) => outbox.send(device, command),
@@ -184,6 +208,7 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
     async stop() {
       accepting = false;
       if (tcp.listening) tcp.close();
+      if (mqtts?.listening) mqtts.close();
       await acks.settled();
       // Let the last PUBACKs reach the sockets before they are closed.
       await new Promise((r) => setImmediate(r));
@@ -192,4 +217,14 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
       wss.close();
     },
   };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
 }

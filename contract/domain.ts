@@ -111,7 +111,14 @@ export const provisionedDevice = z.object({
   device,
   /** Shown once; only its salted hash is kept. */
   secret: z.string(),
-  mqtt: z.object({ username: z.string(), topicPrefix: z.string(), port: z.number().int() }),
+  mqtt: z.object({
+    username: z.string(),
+    topicPrefix: z.string(),
+    /** Plain MQTT; null when the hub runs with MQTT_PLAIN=off. */
+    port: z.number().int().nullable(),
+    /** MQTT over TLS; null when the hub has no certificate. */
+    tlsPort: z.number().int().nullable(),
+  }),
 });
 
 export const liveDevice = z.object({

@@ -67,6 +67,32 @@ export const configSchema = z.object({
   HTTP_PORT: port.default(8080).describe('HTTP API, dashboard, socket.io and MQTT over WebSocket (/mqtt)'),
   MQTT_HOST: z.string().default('0.0.0.0'),
   MQTT_PORT: port.default(1883).describe('MQTT over TCP'),
+  MQTT_PLAIN: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe('off: no plain MQTT on MQTT_PORT, devices must use MQTT over TLS (needs TLS_CERT)'),
+  TLS_CERT: z
+    .string()
+    .optional()
+    .describe('PEM certificate (chain) file: MQTT over TLS on MQTTS_PORT, and HTTPS/WSS on HTTP_PORT'),
+  TLS_KEY: z.string().optional().describe('PEM private key file of TLS_CERT'),
+  TLS_CA: z
+    .string()
+    .optional()
+    .describe('PEM CA file: devices may log in on MQTTS_PORT with a client certificate it signed'),
+  MQTTS_PORT: port.default(8883).describe('MQTT over TLS, when TLS_CERT is set'),
+  TLS_WATCH_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(10_000)
+    .describe('how often the certificate files are checked for a renewal (SIGHUP reloads at once)'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe('bearer token Prometheus sends for /metrics (admins may read it with their session)'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json').describe('pretty: readable lines for people'),
   HUB_ADMIN_PASSWORD: z
     .string()
     .min(8)
@@ -198,6 +224,18 @@ const checkedConfigSchema = configSchema
   .refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {
     path: ['WEBHOOK_SECRET'],
     message: 'required when WEBHOOK_URL is set: receivers must be able to verify who sent a notification',
+  })
+  .superRefine((c, ctx) => {
+    for (const [k, needs] of [
+      ['TLS_CERT', 'TLS_KEY'],
+      ['TLS_KEY', 'TLS_CERT'],
+      ['TLS_CA', 'TLS_CERT'],
+    ] as const) {
+      if (c[k] && !c[needs]) ctx.addIssue({ code: 'custom', path: [needs], message: `required with ${k}` });
+    }
+    if (c.MQTT_PLAIN === 'off' && !c.TLS_CERT) {
+      ctx.addIssue({ code: 'custom', path: ['TLS_CERT'], message: 'required with MQTT_PLAIN=off' });
+    }
   })
   .superRefine((c, ctx) => {
     const influx = ['INFLUX_URL', 'INFLUX_TOKEN', 'INFLUX_ORG', 'INFLUX_BUCKET'] as const;

@@ -1,5 +1,6 @@
-import pino from 'pino';
+import type { DestinationStream } from 'pino';
 import { createBroker } from '../broker/broker.js';
+import { Certificates } from '../broker/tls-certificates.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
@@ -13,6 +14,9 @@ import { journaledPath } from './ingest/journaled-path.js';
 import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
 import { attachLiveSocket } from './live/socket.js';
+import { createLog } from './log.js';
+import { busLog } from './log-events.js';
+import { HubMetrics } from './metrics/hub-metrics.js';
 import { part, startParts } from './parts.js';
 import { openStateDb, stateDbReady } from './state/db.js';
 import { DeviceRepo } from './state/devices.js';
@@ -26,6 +30,10 @@ export interface Hub {
   httpUrl: string;
   mqttUrl: string;
   wsUrl: string;
+  /** MQTT over TLS, when the hub has a certificate. */
+  mqttsUrl?: string;
+  /** Reads the certificate files again (SIGHUP); false when they did not load (the old stays). */
+  reloadTls(): boolean;
   /** Set when this start created the admin user and generated its password. */
   generatedAdminPassword?: string;
   bus: EventBus;
@@ -42,6 +50,8 @@ export interface HubOptions {
   now?: () => number;
   /** The alerts' clock and tick (tests drive durations with a fake clock). */
   alerts?: AlertsOptions;
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 /** Device changes after which the device's open connection must go (it would keep publishing). */
@@ -56,7 +66,15 @@ const DISCONNECTING_CHANGES = new Set(['disabled', 'secret-rotated', 'deleted'])
  */
 export async function startHub(overrides: ConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
   const config = loadConfig({ ...process.env, ...stringify(overrides) });
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLog({
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+    destination: options.logDestination,
+  });
+  // Read first: a missing or mismatched certificate stops the start before any store is opened.
+  const certificates = config.TLS_CERT
+    ? new Certificates({ cert: config.TLS_CERT, key: config.TLS_KEY!, ca: config.TLS_CA }, log)
+    : undefined;
   const bus = new EventBus(log);
 
   const db = await openStateDb(config.dataDir, {
@@ -87,6 +105,19 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     onError: (err) => log.error({ err }, 'finder'),
   });
   const feedback = new FeedbackService(db, bus, { timeZone: config.HUB_TZ, now: options.now });
+  // Read at scrape time; the parts they read are built below (the functions run only once started).
+  const metrics: HubMetrics = new HubMetrics(bus, {
+    ingest: () => ingest.stats,
+    broker: () => broker,
+    pendingRows: () => journaled.commit.pendingRows,
+    journal: () => journaled.stats(),
+    slowDashboardsDropped: () => live.stats.slowClientsDropped,
+    dashboards: () => socket.io.engine.clientsCount,
+    openAlerts: () => alerts.ledger.list().map((a) => ({ state: a.row.state, severity: a.row.severity })),
+    bookings: () => appointments.repo.statusCounts(),
+    ready: () => readiness(),
+    tls: certificates,
+  });
   // Readings are acknowledged once in the ingest journal, and moved into the store in large batches.
   const journaled = journaledPath({
     journalDir: config.journalDir,
@@ -96,6 +127,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     commitGapMs: config.JOURNAL_COMMIT_GAP_MS,
     store: telemetry,
     bus,
+    committed: metrics.committed,
   });
   const { commit } = journaled;
   const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
@@ -109,7 +141,13 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     },
     rateLimit,
     journaled.stats,
+    metrics.acked,
   );
+  const readiness = async () => ({
+    state: await stateDbReady(db),
+    ...(await journaled.ready()),
+    broker: broker.ready,
+  });
   const broker = await createBroker({
     devices,
     // Twice the payload limit: a somewhat large payload is refused and counted with the connection
@@ -138,11 +176,10 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     feedback,
     alerts,
     mqttPort: () => broker.port,
-    ready: async () => ({
-      state: await stateDbReady(db),
-      ...(await journaled.ready()),
-      broker: broker.ready,
-    }),
+    mqttsPort: () => broker.tlsPort,
+    tls: certificates,
+    ready: () => readiness(),
+    metrics,
   });
   const socket = attachLiveSocket(api.server, live, users, bus, {
     maxQueuedPackets: config.LIVE_CLIENT_MAX_QUEUE,
@@ -170,6 +207,8 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       }),
       part('device directory', () => devices.load()),
       ingestErrors,
+      metrics,
+      busLog(bus, log),
       part(
         'live state',
         async () => live.start({ sites: await sites.list(), latest: await journaled.reads.latest() }),
@@ -203,10 +242,18 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
             // A bucket that would be full again is dropped; one still draining stays until it refills.
             'device.disconnected': ({ deviceId }) => rateLimit.release(deviceId),
           });
-          await broker.start({ port: config.MQTT_PORT, host: config.MQTT_HOST, http: api.server });
+          await broker.start({
+            port: config.MQTT_PORT,
+            host: config.MQTT_HOST,
+            http: api.server,
+            plain: config.MQTT_PLAIN === 'on',
+            tls: certificates && { port: config.MQTTS_PORT, certificates },
+          });
+          certificates?.watch(config.TLS_WATCH_MS);
         },
         async () => {
           offBrokerLinks();
+          certificates?.unwatch();
           await broker.stop();
         },
       ),
@@ -218,13 +265,17 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const host = config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST;
   const mqttHost = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
 
-  alerts.setPublicUrl(`http://${host}:${httpPort}`);
+  const scheme = certificates ? 'https' : 'http';
+  alerts.setPublicUrl(`${scheme}://${host}:${httpPort}`);
+  const mqttsUrl = broker.tlsPort === null ? undefined : `mqtts://${mqttHost}:${broker.tlsPort}`;
   let closing: Promise<void> | undefined;
   return {
     config,
-    httpUrl: `http://${host}:${httpPort}`,
-    mqttUrl: `mqtt://${mqttHost}:${broker.port}`,
-    wsUrl: `ws://${host}:${httpPort}/mqtt`,
+    httpUrl: `${scheme}://${host}:${httpPort}`,
+    mqttUrl: broker.port === null ? mqttsUrl! : `mqtt://${mqttHost}:${broker.port}`,
+    wsUrl: `${certificates ? 'wss' : 'ws'}://${host}:${httpPort}/mqtt`,
+    mqttsUrl,
+    reloadTls: () => certificates?.reload() ?? false,
     generatedAdminPassword,
     bus,
     ingest,

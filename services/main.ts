@@ -1,3 +1,4 @@
+import { TlsFilesError } from '../broker/tls-certificates.js';
 import { ConfigError } from './config.js';
 import { startHub } from './hub.js';
 import { StateDbUnreachableError } from './state/postgres.js';
@@ -7,7 +8,10 @@ const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 try {
   const hub = await startHub();
-  console.log(`Yizhan Hub: dashboard ${hub.httpUrl}  MQTT ${hub.mqttUrl}  MQTT/WebSocket ${hub.wsUrl}`);
+  const mqtts = hub.mqttsUrl ? `  MQTT/TLS ${hub.mqttsUrl}` : '';
+  console.log(
+    `Yizhan Hub: dashboard ${hub.httpUrl}  MQTT ${hub.mqttUrl}${mqtts}  MQTT/WebSocket ${hub.wsUrl}`,
+  );
   if (hub.generatedAdminPassword) {
     console.log(`First start: log in as "admin" with password ${hub.generatedAdminPassword} (shown once).`);
   }
@@ -27,6 +31,8 @@ try {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A renewed certificate: new connections get it, open ones keep theirs (also noticed by polling).
+  process.on('SIGHUP', () => hub.reloadTls());
 } catch (err) {
   console.error(explain(err));
   process.exit(1);
@@ -34,6 +40,7 @@ try {
 
 function explain(err: unknown): string {
   if (err instanceof ConfigError) return err.message;
+  if (err instanceof TlsFilesError) return `Yizhan Hub cannot start: ${err.message}`;
   if (err instanceof StateDbUnreachableError) {
     return `Yizhan Hub cannot start: ${err.message}. Start the server, or unset DATABASE_URL to keep state in SQLite.`;
   }

@@ -11,6 +11,7 @@ const revealed: Revealed = {
   username: 'yz-001-occ',
   topicPrefix: 'yz/v1/yz-001/yz-001-occ',
   port: 1883,
+  tlsPort: null,
   host: 'hub.local',
   wsUrl: 'ws://hub.local/mqtt',
 };
@@ -35,5 +36,17 @@ describe('device connection example', () => {
     const b = telemetrySchema('occupancy_counter').parse(payload(second));
     expect(a.readings[0]).toMatchObject({ seq: 1_764_115_200, ts: 1_764_115_200_000 });
     expect(b.readings[0]?.seq).toBeGreaterThan(a.readings[0]?.seq ?? 0);
+  });
+
+  it('uses MQTT over TLS with the CA file when the hub offers it', () => {
+    const script = mosquittoExample({ ...revealed, tlsPort: 8883 }, 'seq note', 'ca note');
+    const args = run(script, 1_764_115_200);
+    expect(args.slice(args.indexOf('-p'), args.indexOf('-p') + 4)).toEqual([
+      '-p',
+      '8883',
+      '--cafile',
+      'hub-ca.pem',
+    ]);
+    expect(script).toContain('# ca note');
   });
 });

@@ -30,7 +30,13 @@ const qos1 = (retain = false) => ({ mqtt: { qos: 1, retain, bindingVersion: '0.2
  * ingest checks every message against (contract/device), so it cannot drift from what is enforced.
  * It describes a device: what it publishes and what it receives. Served at /docs/asyncapi.json.
  */
-export function asyncApiDocument(where: { hostname: string; mqttPort: number; httpHost: string }) {
+export function asyncApiDocument(where: {
+  hostname: string;
+  mqttPort: number | null;
+  mqttsPort: number | null;
+  httpHost: string;
+  https: boolean;
+}) {
   const messages: Record<string, unknown> = {
     status: {
       name: 'status',
@@ -72,16 +78,31 @@ export function asyncApiDocument(where: { hostname: string; mqttPort: number; ht
     },
     defaultContentType: 'application/json',
     servers: {
-      tcp: {
-        host: `${where.hostname}:${where.mqttPort}`,
-        protocol: 'mqtt',
-        protocolVersion: '3.1.1',
-        security: [ref('components/securitySchemes/device')],
-      },
+      ...(where.mqttPort === null
+        ? {}
+        : {
+            tcp: {
+              host: `${where.hostname}:${where.mqttPort}`,
+              protocol: 'mqtt',
+              protocolVersion: '3.1.1',
+              security: [ref('components/securitySchemes/device')],
+            },
+          }),
+      ...(where.mqttsPort === null
+        ? {}
+        : {
+            tls: {
+              host: `${where.hostname}:${where.mqttsPort}`,
+              protocol: 'mqtts',
+              protocolVersion: '3.1.1',
+              description: 'MQTT 3.1.1 over TLS; a client certificate may replace the secret',
+              security: [ref('components/securitySchemes/device')],
+            },
+          }),
       websocket: {
         host: where.httpHost,
         pathname: '/mqtt',
-        protocol: 'ws',
+        protocol: where.https ? 'wss' : 'ws',
         description: 'MQTT 3.1.1 over WebSocket',
         security: [ref('components/securitySchemes/device')],
       },

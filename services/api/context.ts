@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../../broker/broker.js';
+import type { Certificates } from '../../broker/tls-certificates.js';
 import type { Alerts } from '../alerts/module.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
@@ -8,6 +9,7 @@ import type { FeedbackService } from '../feedback/service.js';
 import type { FinderSnapshot } from '../finder/snapshot.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { LiveState } from '../live/live-state.js';
+import type { HubMetrics } from '../metrics/hub-metrics.js';
 import type { DeviceRepo } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { SiteRepo } from '../state/sites.js';
@@ -35,7 +37,13 @@ export interface ApiContext {
   /** Station feedback (issue 16). */
   feedback: FeedbackService;
   alerts: Alerts;
-  /** The MQTT port devices should use, as actually bound. */
-  mqttPort: () => number;
+  /** Served at /metrics. */
+  metrics: HubMetrics;
+  /** The MQTT port devices should use, as actually bound; null when plain MQTT is off. */
+  mqttPort: () => number | null;
+  /** The MQTT over TLS port, as bound; null without TLS. */
+  mqttsPort: () => number | null;
+  /** The hub's certificate when it serves TLS itself (HTTPS here, MQTTS in the broker). */
+  tls?: Certificates;
   ready: () => Promise<Record<string, boolean>>;
 }

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
@@ -17,6 +19,8 @@ import { alertRoutes } from '../alerts/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
 import { finderRoutes, posterRoutes } from '../finder/routes.js';
+import { requestId } from '../log.js';
+import { metricsRoutes } from '../metrics/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
 import { openApiOptions } from './openapi.js';
@@ -44,7 +48,14 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
     bodyLimit: 256 * 1024,
     // Behind a TLS proxy: the client's address (rate limits), https (Secure cookie) and host (Origin check).
     trustProxy: ctx.config.TRUST_PROXY,
+    genReqId: requestId,
+    // With the hub's own certificate, HTTPS on the same port: dashboard, API, socket.io and WSS.
+    serverFactory: ctx.tls ? httpsServer(ctx.tls) : undefined,
   }).withTypeProvider<ZodTypeProvider>();
+  // The id in every log line of this request, handed back so a user's report can name it.
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -82,10 +93,17 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
 
   // The MQTT side, beside the OpenAPI document; Swagger UI reads only OpenAPI, so this is JSON.
   app.get('/docs/asyncapi.json', { schema: { hide: true } }, async (request) =>
-    asyncApiDocument({ hostname: request.hostname, mqttPort: ctx.mqttPort(), httpHost: request.host }),
+    asyncApiDocument({
+      hostname: request.hostname,
+      mqttPort: ctx.mqttPort(),
+      mqttsPort: ctx.mqttsPort(),
+      httpHost: request.host,
+      https: request.protocol === 'https',
+    }),
   );
 
   await app.register(healthRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
   await app.register(siteRoutes(ctx), { prefix: '/api' });
   await app.register(deviceRoutes(ctx), { prefix: '/api' });
@@ -128,4 +146,13 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
     );
   }
   return app;
+}
+
+function httpsServer(certs: NonNullable<ApiContext['tls']>) {
+  return (handler: http.RequestListener) => {
+    const server = https.createServer(certs.options, handler);
+    certs.serve(server);
+    // fastify types its server as http.Server; https.Server has the same request/upgrade surface.
+    return server as unknown as http.Server;
+  };
 }

@@ -133,6 +133,16 @@ export class AppointmentRepo {
     return rows.map((r) => ({ slotStart: Number(r.slot_start), screening: r.screening, n: Number(r.n) }));
   }
 
+  /** Bookings by status, all sites and days (the metrics' bookings by outcome). */
+  async statusCounts(): Promise<{ status: string; n: number }[]> {
+    const rows = await this.db
+      .selectFrom('appointment_bookings')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+  }
+
   /** Cancels the bookings still waiting for a cancelled session; returns their ids. */
   async cancelWaitingBookings(sessionId: number, now: number): Promise<number[]> {
     const rows = await this.db

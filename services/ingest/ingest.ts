@@ -34,6 +34,8 @@ export class Ingest {
     private readonly limits: Limits,
     private readonly rateLimit: DeviceRateLimit,
     journalStats?: () => JournalStats,
+    /** Told how long each stored publish waited for its commit (the PUBACK latency metric). */
+    private readonly acked: (ms: number) => void = () => {},
   ) {
     this.stats = { messages: 0, readings: 0, events: 0, refused: 0, storeFailures: 0 };
     // Read when /api/stats serializes it, so the numbers are current.
@@ -46,6 +48,7 @@ export class Ingest {
     packet: PublishPacket,
   ): Promise<void> {
     this.stats.messages += 1;
+    const arrived = performance.now();
     const checked = this.rateLimit.take(device.id)
       ? checkPayload(device, channel, packet.payload as Buffer, this.limits)
       : ({
@@ -63,9 +66,11 @@ export class Ingest {
       if (checked.channel === 'telemetry') {
         await this.commit.submit({ readings: toRows(device, checked.readings), events: [] });
         this.stats.readings += checked.readings.length;
+        this.acked(performance.now() - arrived);
       } else if (checked.channel === 'event') {
         await this.commit.submit({ readings: [], events: checked.events.map((e) => toEventRow(device, e)) });
         this.stats.events += checked.events.length;
+        this.acked(performance.now() - arrived);
       } else {
         this.bus.emit('status.reported', {
           siteId: device.siteId,

@@ -143,6 +143,7 @@ const en: MessageSchema = {
     mqtt: {
       host: 'Host',
       port: 'MQTT port',
+      tlsPort: 'MQTT over TLS port',
       username: 'Username',
       password: 'Password (secret)',
       clientId: 'Client ID',
@@ -152,6 +153,8 @@ const en: MessageSchema = {
     copySecret: 'Copy secret',
     copyExample: 'Copy example command',
     copied: 'Copied',
+    exampleCa:
+      "{file}: the CA certificate that signed the hub's certificate (from your IT team; with a public CA use --capath /etc/ssl/certs). With a device certificate from the hub's device CA, pass --cert and --key instead of -u and -P",
     exampleSeq:
       'seq numbers each reading; the hub keeps one reading per seq, so every run uses the current time as seq',
     exampleHeading: 'Send a test reading with mosquitto_pub',

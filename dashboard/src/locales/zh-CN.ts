@@ -143,6 +143,7 @@ const zhCN = {
     mqtt: {
       host: '服务器地址',
       port: 'MQTT 端口',
+      tlsPort: 'MQTT over TLS 端口',
       username: '用户名',
       password: '密码（密钥）',
       clientId: '客户端 ID',
@@ -152,6 +153,8 @@ const zhCN = {
     copySecret: '复制密钥',
     copyExample: '复制示例命令',
     copied: '已复制',
+    exampleCa:
+      '{file}：签发集线器证书的 CA 证书（向信息部门索取；公共 CA 签发的可改用 --capath /etc/ssl/certs）。使用集线器设备 CA 签发的设备证书时，以 --cert 和 --key 代替 -u 和 -P',
     exampleSeq: 'seq 是读数序号，同一序号集线器只保存一次，因此每次运行都用当前时间作序号',
     exampleHeading: '用 mosquitto_pub 发送一条测试数据',
     secretDone: '我已保存，关闭',

@@ -21,7 +21,7 @@ import type { ApiContext } from '../context.js';
 const deviceParams = z.object({ deviceId });
 
 export function deviceRoutes(
-  ctx: Pick<ApiContext, 'broker' | 'devices' | 'ingestErrors' | 'mqttPort' | 'sites' | 'users'>,
+  ctx: Pick<ApiContext, 'broker' | 'devices' | 'ingestErrors' | 'mqttPort' | 'mqttsPort' | 'sites' | 'users'>,
 ): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
@@ -43,6 +43,7 @@ export function deviceRoutes(
       username: d.id,
       topicPrefix: `${TOPIC_PREFIX}/${d.siteId}/${d.id}`,
       port: ctx.mqttPort(),
+      tlsPort: ctx.mqttsPort(),
     });
 
     app.post(
