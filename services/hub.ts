@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { createBroker } from '../broker/broker.js';
+import { operationsParts } from './admin/operations.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
@@ -13,7 +14,9 @@ import { journaledPath } from './ingest/journaled-path.js';
 import { DeviceRateLimit } from './ingest/rate-limit.js';
 import { LiveState } from './live/live-state.js';
 import { attachLiveSocket } from './live/socket.js';
+import { OutboxRepo } from './outbox/repo.js';
 import { part, startParts } from './parts.js';
+import { checkDataDir, recordVersion } from './state/data-version.js';
 import { openStateDb, stateDbReady } from './state/db.js';
 import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
@@ -34,6 +37,8 @@ export interface Hub {
   /** The public finder's snapshot; its stats count builds against requests. */
   finder: FinderSnapshot;
   alerts: Alerts;
+  /** Takes a backup into an empty directory (as `npm run backup` does through the control socket). */
+  backup: ReturnType<typeof operationsParts>['backup'];
   close(): Promise<void>;
 }
 
@@ -59,6 +64,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const log = pino({ level: config.LOG_LEVEL });
   const bus = new EventBus(log);
 
+  await checkDataDir(config.dataDir);
   const db = await openStateDb(config.dataDir, {
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
@@ -97,6 +103,14 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     bus,
   });
   const { commit } = journaled;
+  const operations = operationsParts({
+    config,
+    db,
+    users,
+    telemetry,
+    backupJournal: journaled.backupJournal,
+    log,
+  });
   const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
@@ -136,6 +150,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     finder,
     feedback,
     alerts,
+    outbox: new OutboxRepo(db),
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),
@@ -164,9 +179,11 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         () => telemetry.close(),
       ),
       ...journaled.parts,
+      part('data version', () => recordVersion(db, config.dataDir)),
       part('admin user', async () => {
         generatedAdminPassword = await ensureAdmin(users, config);
       }),
+      ...operations.parts,
       part('device directory', () => devices.load()),
       ingestErrors,
       part(
@@ -230,6 +247,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     appointments,
     finder,
     alerts,
+    backup: operations.backup,
     close: () => {
       closing ??= stopAll();
       return closing;

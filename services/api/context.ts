@@ -8,6 +8,7 @@ import type { FeedbackService } from '../feedback/service.js';
 import type { FinderSnapshot } from '../finder/snapshot.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { LiveState } from '../live/live-state.js';
+import type { OutboxRepo } from '../outbox/repo.js';
 import type { DeviceRepo } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { SiteRepo } from '../state/sites.js';
@@ -35,6 +36,8 @@ export interface ApiContext {
   /** Station feedback (issue 16). */
   feedback: FeedbackService;
   alerts: Alerts;
+  /** Outgoing notifications, for the admins' list (issue 15). */
+  outbox: OutboxRepo;
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;

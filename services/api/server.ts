@@ -17,6 +17,7 @@ import { alertRoutes } from '../alerts/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
 import { finderRoutes, posterRoutes } from '../finder/routes.js';
+import { outboxRoutes } from '../outbox/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
 import { openApiOptions } from './openapi.js';
@@ -98,6 +99,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(staffFeedbackRoutes(ctx), { prefix: '/api' });
   await app.register(posterRoutes(ctx), { prefix: '/api' });
   await app.register(alertRoutes(ctx), { prefix: '/api' });
+  await app.register(outboxRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {
