@@ -147,7 +147,10 @@ export class Outbox implements Part {
       await this.repo.retry(row.id, row.attempts, Date.now(), result.error);
     } else if (result.retry && attempts < this.opts.maxAttempts) {
       this.stats.retried++;
-      const delay = Math.min(HOUR, this.opts.retryBaseMs * 4 ** (attempts - 1)) * (0.8 + Math.random() * 0.4);
+      // Whole milliseconds: next_at is a bigint on PostgreSQL.
+      const delay = Math.round(
+        Math.min(HOUR, this.opts.retryBaseMs * 4 ** (attempts - 1)) * (0.8 + Math.random() * 0.4),
+      );
       await this.repo.retry(row.id, attempts, Date.now() + delay, result.error);
     } else {
       this.stats.failed++;
