@@ -133,7 +133,10 @@ export class Outbox implements Part {
     try {
       result = await this.channel.deliver({ id: row.id, event: row.event, body: row.body }, abort.signal);
     } catch (err) {
-      result = { ok: false, retry: true, error: (err as Error).message };
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a timeout) is its cause.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message;
+      result = { ok: false, retry: true, error: `${(err as Error).message}${why ? ` (${why})` : ''}` };
     } finally {
       clearTimeout(timer);
       this.aborts.delete(abort);
