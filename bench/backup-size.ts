@@ -1,5 +1,5 @@
 /**
- * Backup and restore of a hub holding `--readings` readings (default 1,000,000, 200 devices):
+ * Backup and restore of a hub holding `--readings` readings (default 1,000,000 from 200 environment sensors):
  * how long the backup takes, how long the store's writes are held, sizes, and how long a restore
  * takes. `npx tsx bench/backup-size.ts --readings=1000000`. Not part of npm run bench: it is about
  * operations, not the data path.
@@ -29,10 +29,14 @@ for (let done = 0; done < N; ) {
     readings.push({
       siteId: `bench-${d % 20}`,
       deviceId: `bench-dev-${d}`,
-      kind: 'occupancy_counter',
+      kind: 'environment_sensor',
       seq: Math.floor(done / DEVICES) + 1,
-      ts: t0 + done * 1000,
-      values: { occupancy: done % 9 },
+      // Jittered times and noisy values, as sensors send: compresses about as badly as real data.
+      ts: t0 + done * 1000 + Math.floor(Math.random() * 1000),
+      values: {
+        temperature_c: Math.round((20 + Math.random() * 10) * 100) / 100,
+        humidity_pct: Math.round(Math.random() * 1000) / 10,
+      },
     });
   }
   await store.write({ readings, events: [] });

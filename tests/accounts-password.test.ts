@@ -150,7 +150,7 @@ describe('reset-password with no hub running', () => {
       MQTT_PORT: 0,
       HTTP_HOST: '127.0.0.1',
       MQTT_HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'silent' as const,
     };
     try {
       let hub = await startHub({ ...env, HUB_ADMIN_PASSWORD: ADMIN_PASSWORD });

@@ -18,7 +18,7 @@ const hubEnv = (dataDir: string) => ({
   HTTP_HOST: '127.0.0.1',
   MQTT_PORT: 0,
   MQTT_HOST: '127.0.0.1',
-  LOG_LEVEL: 'silent',
+  LOG_LEVEL: 'silent' as const,
 });
 
 describe('upgrades', () => {
