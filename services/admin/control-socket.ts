@@ -25,7 +25,11 @@ export class DataDirInUseError extends Error {
   readonly code = 'DATA_DIR_IN_USE';
 }
 
-export function controlSocket(file: string, handle: ControlHandler): Part {
+export function controlSocket(
+  file: string,
+  handle: ControlHandler,
+  log: { warn(obj: object, msg: string): void },
+): Part {
   let server: net.Server | undefined;
   const serve = (conn: net.Socket) => {
     let buf = '';
@@ -62,16 +66,27 @@ export function controlSocket(file: string, handle: ControlHandler): Part {
     name: 'control socket',
     async start() {
       server = net.createServer(serve);
-      await listen(server, file).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EADDRINUSE') throw err;
-        // Left by a hub that did not stop cleanly, unless a hub still answers on it.
-        if (await answers(file)) {
-          throw new DataDirInUseError(`another hub is running on this data directory (${file} answers)`);
-        }
-        await fs.rm(file, { force: true });
-        await listen(server!, file);
-      });
-      await fs.chmod(file, 0o600);
+      try {
+        await listen(server, file).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EADDRINUSE') throw err;
+          // Left by a hub that did not stop cleanly, unless a hub still answers on it.
+          if (await answers(file)) {
+            throw new DataDirInUseError(`another hub is running on this data directory (${file} answers)`);
+          }
+          await fs.rm(file, { force: true });
+          await listen(server!, file);
+        });
+        await fs.chmod(file, 0o600);
+      } catch (err) {
+        if (err instanceof DataDirInUseError) throw err;
+        // A path past the socket limit (108 bytes on Linux), a file system without sockets: the hub
+        // runs on; only `npm run backup`/`admin` cannot reach it (scheduled backups still run).
+        server = undefined;
+        log.warn(
+          { err, file },
+          'control socket unavailable: npm run backup and npm run admin cannot reach this hub',
+        );
+      }
     },
     async stop() {
       if (!server) return;

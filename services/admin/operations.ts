@@ -21,7 +21,11 @@ export function operationsParts(deps: {
   users: UserRepo;
   telemetry: TelemetryStore;
   backupJournal(file: string): Promise<unknown>;
-  log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  log: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
 }): { parts: Part[]; backup(dir: string): ReturnType<typeof takeBackup> } {
   const { config, db } = deps;
   const backup = oneAtATime((dir: string) =>
@@ -33,10 +37,14 @@ export function operationsParts(deps: {
     }),
   );
   const parts: Part[] = [
-    controlSocket(path.join(config.dataDir, CONTROL_SOCKET), async (request) => {
-      if (request.op === 'backup') return backup(request.dir);
-      return resetPassword(deps.users, request.username);
-    }),
+    controlSocket(
+      path.join(config.dataDir, CONTROL_SOCKET),
+      async (request) => {
+        if (request.op === 'backup') return backup(request.dir);
+        return resetPassword(deps.users, request.username);
+      },
+      deps.log,
+    ),
   ];
   if (config.BACKUP_DIR) {
     parts.push(
