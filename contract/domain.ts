@@ -10,6 +10,8 @@ export const user = z.object({
   role,
   /** Sites a manager runs; empty for admins and planners, who see every site. */
   siteIds: z.array(siteId),
+  /** Logged in with a one-time password (`npm run admin -- reset-password`): must choose a new one first. */
+  mustChangePassword: z.boolean().optional(),
 });
 export const loginBody = z.strictObject({
   username: z.string().min(1).max(64),
@@ -32,6 +34,13 @@ export const userUpdateBody = z
   .strictObject({ role: role.optional(), siteIds: z.array(siteId).max(1000).optional() })
   .refine((b) => b.role !== undefined || b.siteIds !== undefined, 'give role or siteIds');
 export const passwordResetBody = z.strictObject({ password: newPassword });
+/** A user changing their own password; their other sessions end. */
+export const passwordChangeBody = z
+  .strictObject({ currentPassword: z.string().min(1).max(256), newPassword })
+  .refine((b) => b.currentPassword !== b.newPassword, {
+    path: ['newPassword'],
+    message: 'must differ from the current password',
+  });
 export const userParams = z.object({ userId: z.coerce.number().int().min(1) });
 
 /** What the dashboard needs before it renders anything; no login required. */

@@ -4,6 +4,10 @@
 export const errorCodes = {
   VALIDATION: 400,
   BAD_CREDENTIALS: 401,
+  /** Too many wrong passwords in a row for this account (LOGIN_LOCK_AFTER): locked for LOGIN_LOCK_MIN. */
+  ACCOUNT_LOCKED: 423,
+  /** Logged in with a one-time password: only changing it is allowed until then. */
+  PASSWORD_CHANGE_REQUIRED: 403,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   /** A state-changing request a page of another origin could have forged (issue 8): not JSON, or a foreign Origin. */

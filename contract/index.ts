@@ -6,6 +6,7 @@ export * from './domain.js';
 export * from './errors.js';
 export * from './feedback.js';
 export * from './finder.js';
+export * from './outbox.js';
 export * from './rules/alert-defaults.js';
 export * from './rules/opening-hours.js';
 export * from './rules/permissions.js';

@@ -208,6 +208,24 @@ export const configSchema = z.object({
     .url({ protocol: /^https?$/ })
     .optional()
     .describe('the dashboard as people reach it; alert messages link to its site pages'),
+  BACKUP_DIR: z
+    .string()
+    .optional()
+    .describe('scheduled backups: each one into a new directory in this one (npm run restore -- DIR/…)'),
+  BACKUP_EVERY_H: z.coerce.number().positive().default(24).describe('hours between scheduled backups'),
+  BACKUP_KEEP: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(7)
+    .describe('scheduled backups kept; older ones are deleted'),
+  LOGIN_LOCK_AFTER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10)
+    .describe('wrong passwords in a row after which an account is locked for a while (0: never)'),
+  LOGIN_LOCK_MIN: z.coerce.number().min(0.01).default(15).describe('how long a locked account stays locked'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { createBroker } from '../broker/broker.js';
 import { Certificates } from '../broker/tls-certificates.js';
+import { operationsParts } from './admin/operations.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
@@ -17,7 +18,9 @@ import { attachLiveSocket } from './live/socket.js';
 import { createLog } from './log.js';
 import { busLog } from './log-events.js';
 import { HubMetrics } from './metrics/hub-metrics.js';
+import { OutboxRepo } from './outbox/repo.js';
 import { part, startParts } from './parts.js';
+import { checkDataDir, recordVersion } from './state/data-version.js';
 import { openStateDb, stateDbReady } from './state/db.js';
 import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
@@ -42,6 +45,8 @@ export interface Hub {
   /** The public finder's snapshot; its stats count builds against requests. */
   finder: FinderSnapshot;
   alerts: Alerts;
+  /** Takes a backup into an empty directory (as `npm run backup` does through the control socket). */
+  backup: ReturnType<typeof operationsParts>['backup'];
   close(): Promise<void>;
 }
 
@@ -77,6 +82,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     : undefined;
   const bus = new EventBus(log);
 
+  await checkDataDir(config.dataDir);
   const db = await openStateDb(config.dataDir, {
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
@@ -130,6 +136,14 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     committed: metrics.committed,
   });
   const { commit } = journaled;
+  const operations = operationsParts({
+    config,
+    db,
+    users,
+    telemetry,
+    backupJournal: journaled.backupJournal,
+    log,
+  });
   const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
@@ -175,6 +189,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     finder,
     feedback,
     alerts,
+    outbox: new OutboxRepo(db),
     mqttPort: () => broker.port,
     mqttsPort: () => broker.tlsPort,
     tls: certificates,
@@ -202,9 +217,11 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         () => telemetry.close(),
       ),
       ...journaled.parts,
+      part('data version', () => recordVersion(db, config.dataDir)),
       part('admin user', async () => {
         generatedAdminPassword = await ensureAdmin(users, config);
       }),
+      ...operations.parts,
       part('device directory', () => devices.load()),
       ingestErrors,
       metrics,
@@ -282,6 +299,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     appointments,
     finder,
     alerts,
+    backup: operations.backup,
     close: () => {
       closing ??= stopAll();
       return closing;

@@ -1,6 +1,7 @@
 import { TlsFilesError } from '../broker/tls-certificates.js';
 import { ConfigError } from './config.js';
 import { startHub } from './hub.js';
+import { DataTooNewError } from './state/data-version.js';
 import { StateDbUnreachableError } from './state/postgres.js';
 
 /** `npm start`: the hub on its configured ports, or a one-line reason why not. */
@@ -41,6 +42,7 @@ try {
 function explain(err: unknown): string {
   if (err instanceof ConfigError) return err.message;
   if (err instanceof TlsFilesError) return `Yizhan Hub cannot start: ${err.message}`;
+  if (err instanceof DataTooNewError) return `Yizhan Hub cannot start: ${err.message}`;
   if (err instanceof StateDbUnreachableError) {
     return `Yizhan Hub cannot start: ${err.message}. Start the server, or unset DATABASE_URL to keep state in SQLite.`;
   }

@@ -5,6 +5,7 @@ import type {
   DeviceInput,
   EventRow,
   IngestErrorCount,
+  OutboxReply,
   ProvisionedDevice,
   RangePoint,
   Site,
@@ -21,6 +22,12 @@ export const api = {
   login: (username: string, password: string) =>
     request<{ user: User }>('POST', '/api/auth/login', { username, password }).then((r) => r.user),
   logout: () => request<void>('POST', '/api/auth/logout'),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    request<{ user: User }>('POST', '/api/auth/password', { currentPassword, newPassword }).then(
+      (r) => r.user,
+    ),
+  outbox: (state?: 'pending' | 'sent' | 'failed') =>
+    request<OutboxReply>('GET', `/api/admin/outbox${state ? `?${query({ state })}` : ''}`),
   /** Resolves to null when there is no valid session. */
   me: () =>
     request<{ user: User }>('GET', '/api/auth/me').then(

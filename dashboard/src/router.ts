@@ -39,6 +39,13 @@ export const router = createRouter({
       component: () => import('./views/WatchlistView.vue'),
       meta: { roles: ['admin', 'planner'] },
     },
+    { path: '/account', name: 'account', component: () => import('./views/AccountView.vue') },
+    {
+      path: '/outbox',
+      name: 'outbox',
+      component: () => import('./views/OutboxView.vue'),
+      meta: { roles: ['admin'] },
+    },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
   scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },

@@ -10,6 +10,7 @@ import type { FinderSnapshot } from '../finder/snapshot.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { LiveState } from '../live/live-state.js';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
+import type { OutboxRepo } from '../outbox/repo.js';
 import type { DeviceRepo } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { SiteRepo } from '../state/sites.js';
@@ -45,5 +46,7 @@ export interface ApiContext {
   mqttsPort: () => number | null;
   /** The hub's certificate when it serves TLS itself (HTTPS here, MQTTS in the broker). */
   tls?: Certificates;
+  /** Outgoing notifications, for the admins' list (issue 15). */
+  outbox: OutboxRepo;
   ready: () => Promise<Record<string, boolean>>;
 }

@@ -21,6 +21,7 @@ import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js
 import { finderRoutes, posterRoutes } from '../finder/routes.js';
 import { requestId } from '../log.js';
 import { metricsRoutes } from '../metrics/routes.js';
+import { outboxRoutes } from '../outbox/routes.js';
 import { asyncApiDocument } from './asyncapi.js';
 import type { ApiContext } from './context.js';
 import { openApiOptions } from './openapi.js';
@@ -116,6 +117,7 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(staffFeedbackRoutes(ctx), { prefix: '/api' });
   await app.register(posterRoutes(ctx), { prefix: '/api' });
   await app.register(alertRoutes(ctx), { prefix: '/api' });
+  await app.register(outboxRoutes(ctx), { prefix: '/api' });
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {

@@ -1,6 +1,7 @@
 import { type AppointmentNotice, isoLocal } from '../../contract/index.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
+import { OutboxRepo } from '../outbox/repo.js';
 import type { StateDb } from '../state/db.js';
 import type { SiteRepo } from '../state/sites.js';
 import { AuditLog } from './audit.js';
@@ -44,20 +45,23 @@ export async function createAppointments(deps: {
   const summaries = new AppointmentSummaries(repo, { timeZone, cutoffMs, now });
   const live = new AppointmentsLive(summaries, bus, onError);
   const audit = new AuditLog(db, now);
-  const webhook = new WebhookNotifier({
-    url: config.WEBHOOK_URL,
-    secret: config.WEBHOOK_SECRET,
-    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
-    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
-  });
-  webhook.log = log;
+  const webhook = new WebhookNotifier(
+    new OutboxRepo(db),
+    {
+      url: config.WEBHOOK_URL,
+      secret: config.WEBHOOK_SECRET,
+      maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+    },
+    log,
+  );
 
   /** Builds the notification after the change committed; never delays or fails the request. */
   const notifyOne = async (notice: AppointmentNotice, b: BookingRow) => {
     if (b.name === null || b.mobile === null) return;
     const site = await sites.get(b.site_id);
     if (!site) return;
-    webhook.send(
+    await webhook.send(
       notice.type,
       {
         booking: {
@@ -75,6 +79,7 @@ export async function createAppointments(deps: {
         ...(notice.type === 'session.cancelled' && notice.reason && { reason: notice.reason }),
       },
       isoLocal(now(), timeZone),
+      { bookingId: b.id, at: Number(b.updated_at) },
     );
   };
   const notify = async (notice: AppointmentNotice) => {
@@ -115,12 +120,13 @@ export async function createAppointments(deps: {
       });
       live.start();
       await scheduler.start();
+      await webhook.start();
     },
     async stop() {
       unsubscribe();
       await scheduler.stop();
       await live.stop();
-      webhook.close();
+      await webhook.stop();
     },
   };
 }

@@ -1,12 +1,18 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type Attempt, type Channel, Outbox } from '../outbox/outbox.js';
+import type { OutboxRepo } from '../outbox/repo.js';
 
 /**
  * Outgoing notifications for a district's SMS or WeChat reminder service. Each booking change is
- * POSTed as JSON, signed, and retried with backoff; the booking request that caused it never waits.
+ * POSTed as JSON, signed, and retried with backoff through the persistent outbox (services/outbox/),
+ * so a notification still retrying when the hub restarts is sent after it; the booking request that
+ * caused it never waits for the receiver.
  *
  * Headers:
  * - `X-Yizhan-Event`: the event type
- * - `X-Yizhan-Delivery`: one id per notification, the same on every retry (receivers dedupe by it)
+ * - `X-Yizhan-Delivery`: one id per notification, the same on every retry and after a restart
+ *   (receivers dedupe by it); made from the booking and its change, so a change noticed twice
+ *   (two hubs of a cluster) is still one notification
  * - `X-Yizhan-Timestamp`: unix seconds when this attempt was signed
  * - `X-Yizhan-Signature`: `sha256=` + hex HMAC-SHA256 of `${timestamp}.${body}` with WEBHOOK_SECRET;
  *   receivers reject a timestamp more than 5 minutes away from their clock, which stops replays.
@@ -62,13 +68,6 @@ export function verifySignature(
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-interface Delivery {
-  id: string;
-  type: WebhookEvent;
-  body: string;
-  attempts: number;
-}
-
 export interface WebhookOptions {
   url?: string;
   secret?: string;
@@ -81,125 +80,94 @@ export interface WebhookOptions {
 
 interface Log {
   warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
+/** The signed POST of one booking notification. */
+class WebhookChannel implements Channel {
+  readonly name = 'booking-webhook';
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+  ) {}
+
+  async deliver(d: { id: string; event: string; body: string }, signal: AbortSignal): Promise<Attempt> {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-yizhan-event': d.event,
+        'x-yizhan-delivery': d.id,
+        'x-yizhan-timestamp': String(timestamp),
+        'x-yizhan-signature': signBody(this.secret, timestamp, d.body),
+      },
+      body: d.body,
+      signal,
+    });
+    await res.body?.cancel();
+    if (res.ok) return { ok: true };
+    // A 4xx other than timeout/too-many says the receiver will never take it (bad signature, gone).
+    const retry = res.status >= 500 || res.status === 408 || res.status === 429;
+    return { ok: false, retry, error: `HTTP ${res.status}` };
+  }
+}
+
+/** Booking notifications through the outbox; without WEBHOOK_URL nothing is queued. */
 export class WebhookNotifier {
-  readonly stats = { delivered: 0, failed: 0, retried: 0 };
-  private readonly queue: Delivery[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly aborts = new Set<AbortController>();
-  private inFlight = 0;
-  private closed = false;
-  private idleWaiters: Array<() => void> = [];
-  log: Log = { warn: () => {} };
+  readonly outbox: Outbox | undefined;
 
-  constructor(private readonly opts: WebhookOptions) {}
-
-  get enabled(): boolean {
-    return Boolean(this.opts.url && this.opts.secret);
+  constructor(repo: OutboxRepo, opts: WebhookOptions, log: Log) {
+    this.outbox =
+      opts.url && opts.secret
+        ? new Outbox(
+            repo,
+            new WebhookChannel(opts.url, opts.secret),
+            {
+              maxAttempts: opts.maxAttempts,
+              retryBaseMs: opts.retryBaseMs,
+              timeoutMs: opts.timeoutMs,
+              concurrency: opts.concurrency,
+            },
+            log,
+          )
+        : undefined;
   }
 
-  /** Queues a notification and returns at once. */
-  send(type: WebhookEvent, payload: WebhookPayload, occurredAt: string): void {
-    if (!this.enabled || this.closed) return;
-    const id = randomUUID();
+  get enabled(): boolean {
+    return this.outbox !== undefined;
+  }
+
+  get stats() {
+    return this.outbox?.stats ?? { delivered: 0, failed: 0, retried: 0 };
+  }
+
+  /**
+   * Queues a notification; durable when it resolves. `change` names the booking's change (its id
+   * and updated_at): the delivery id is made from it.
+   */
+  async send(
+    type: WebhookEvent,
+    payload: WebhookPayload,
+    occurredAt: string,
+    change: { bookingId: number; at: number },
+  ): Promise<void> {
+    if (!this.outbox) return;
+    const id = `booking-${change.bookingId}-${type}-${change.at}`;
     const body: WebhookBody = { id, type, occurredAt, ...payload };
-    this.queue.push({ id, type, body: JSON.stringify(body), attempts: 0 });
-    this.pump();
+    await this.outbox.add(id, type, JSON.stringify(body));
   }
 
   /** Resolves when nothing is queued, in flight or waiting to be retried (tests). */
-  idle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  async idle(): Promise<void> {
+    await this.outbox?.idle();
   }
 
-  close(): void {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const a of this.aborts) a.abort();
-    this.queue.length = 0;
-    this.checkIdle();
+  async start(): Promise<void> {
+    await this.outbox?.start();
   }
 
-  private isIdle(): boolean {
-    return this.queue.length === 0 && this.inFlight === 0 && this.timers.size === 0;
-  }
-
-  private checkIdle(): void {
-    if (!this.isIdle()) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  private pump(): void {
-    while (!this.closed && this.inFlight < (this.opts.concurrency ?? 4) && this.queue.length > 0) {
-      const d = this.queue.shift()!;
-      this.inFlight++;
-      void this.attempt(d).finally(() => {
-        this.inFlight--;
-        this.pump();
-        this.checkIdle();
-      });
-    }
-  }
-
-  private async attempt(d: Delivery): Promise<void> {
-    d.attempts++;
-    const abort = new AbortController();
-    this.aborts.add(abort);
-    const timer = setTimeout(() => abort.abort(), this.opts.timeoutMs ?? 5000);
-    let outcome: 'ok' | 'retry' | 'give-up';
-    let detail: string;
-    try {
-      const timestamp = Math.floor(Date.now() / 1000);
-      const res = await fetch(this.opts.url!, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-yizhan-event': d.type,
-          'x-yizhan-delivery': d.id,
-          'x-yizhan-timestamp': String(timestamp),
-          'x-yizhan-signature': signBody(this.opts.secret!, timestamp, d.body),
-        },
-        body: d.body,
-        signal: abort.signal,
-      });
-      await res.body?.cancel();
-      detail = `HTTP ${res.status}`;
-      // A 4xx other than timeout/too-many says the receiver will never take it (bad signature, gone).
-      outcome = res.ok
-        ? 'ok'
-        : res.status >= 500 || res.status === 408 || res.status === 429
-          ? 'retry'
-          : 'give-up';
-    } catch (err) {
-      detail = (err as Error).message;
-      outcome = 'retry';
-    } finally {
-      clearTimeout(timer);
-      this.aborts.delete(abort);
-    }
-    if (outcome === 'ok') {
-      this.stats.delivered++;
-      return;
-    }
-    if (outcome === 'retry' && d.attempts < this.opts.maxAttempts && !this.closed) {
-      this.stats.retried++;
-      // 1×, 4×, 16×… the base, with ±20 % jitter so retries after an outage do not arrive together.
-      const delay = this.opts.retryBaseMs * 4 ** (d.attempts - 1) * (0.8 + Math.random() * 0.4);
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        this.queue.push(d);
-        this.pump();
-      }, delay);
-      t.unref();
-      this.timers.add(t);
-      return;
-    }
-    this.stats.failed++;
-    this.log.warn({ delivery: d.id, event: d.type, attempts: d.attempts, detail }, 'webhook delivery failed');
+  async stop(): Promise<void> {
+    await this.outbox?.stop();
   }
 }

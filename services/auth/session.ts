@@ -31,11 +31,19 @@ export function sessionToken(cookieHeader: string | undefined): string | undefin
  * at onRequest, before the body is parsed and validated, so a caller who is not logged in learns
  * nothing about what the route would accept (issue 8, item 6).
  */
-export function requireUser(users: UserRepo, roles?: readonly Role[]) {
+export function requireUser(
+  users: UserRepo,
+  roles?: readonly Role[],
+  opts: { beforePasswordChange?: boolean } = {},
+) {
   const hook = async (request: FastifyRequest, _reply: FastifyReply) => {
     const token = request.cookies[SESSION_COOKIE];
     const user = token ? await users.userForSession(token) : undefined;
     if (!user) throw new HubError('UNAUTHENTICATED', 'log in first');
+    // A one-time password opens the change form and nothing else (`npm run admin -- reset-password`).
+    if (user.mustChangePassword && !opts.beforePasswordChange) {
+      throw new HubError('PASSWORD_CHANGE_REQUIRED', 'choose a new password first');
+    }
     if (roles && !roles.includes(user.role)) {
       throw new HubError('FORBIDDEN', `needs role ${roles.join(' or ')}`);
     }

@@ -45,17 +45,25 @@ const ops = {
       return false;
     }
   },
+  backup({ file }) {
+    // SQLite's online backup on the journal's own connection: appends made meanwhile are copied
+    // too, so the copy never restarts and ends with every entry committed before it finished.
+    return db.backup(file).then(() => db.prepare('SELECT coalesce(sum(rows), 0) AS rows FROM entries').get().rows);
+  },
   close() {
     if (db) db.close();
     db = null;
   },
 };
 
+const fail = (m, err) => parentPort.postMessage({ call: m.call, error: { message: err.message, code: err.code } });
 parentPort.on('message', (m) => {
   try {
-    parentPort.postMessage({ call: m.call, result: ops[m.op](m) });
+    const result = ops[m.op](m);
+    if (result instanceof Promise) result.then((r) => parentPort.postMessage({ call: m.call, result: r }), (err) => fail(m, err));
+    else parentPort.postMessage({ call: m.call, result });
   } catch (err) {
-    parentPort.postMessage({ call: m.call, error: { message: err.message, code: err.code } });
+    fail(m, err);
   }
 });
 `;

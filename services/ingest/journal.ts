@@ -173,6 +173,14 @@ export class Journal implements Part {
     this.rowCount = Math.max(0, this.rowCount - rows);
   }
 
+  /**
+   * Copies the journal, consistent, to `file` while appends go on; resolves with the rows the
+   * journal held when the copy ended (the backup's count of readings not yet in the store, or more).
+   */
+  async backup(file: string): Promise<number> {
+    return (await this.call('backup', { file })) as number;
+  }
+
   private call(op: string, args: object): Promise<unknown> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new JournalClosedError('the ingest journal is closed'));

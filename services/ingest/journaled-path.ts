@@ -134,6 +134,8 @@ export function journaledPath(opts: JournaledPathOptions) {
           () => false,
         )),
     }),
+    /** Copies the journal to `file` (services/backup/): see Journal.backup. */
+    backupJournal: (file: string) => journal.backup(file),
     stats: (): JournalStats => ({
       rows: journal.rows,
       maxRows: journal.maxRows,

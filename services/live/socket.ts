@@ -69,6 +69,7 @@ export function attachLiveSocket(
     (token ? users.session(token) : Promise.resolve(undefined)).then(
       (session) => {
         if (!session) return next(new Error('UNAUTHENTICATED'));
+        if (session.user.mustChangePassword) return next(new Error('PASSWORD_CHANGE_REQUIRED'));
         socket.data.user = session.user;
         socket.data.sessionId = session.id;
         socket.data.expiresAt = session.expiresAt;

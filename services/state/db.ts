@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { checkMigrations } from './data-version.js';
 import { migrations } from './migrations.js';
 import { isPostgres, openPostgres } from './postgres.js';
 import type { Database } from './tables.js';
@@ -36,11 +37,27 @@ export async function openStateDb(dataDir: string, opts: StateDbOptions = {}): P
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqliteOf.set(db, sqlite);
   await migrate(db);
   return db;
 }
 
+const sqliteOf = new WeakMap<StateDb, SQLite.Database>();
+
+/**
+ * Copies SQLite state to `file` with SQLite's online backup API, on the hub's own connection: its
+ * writes during the copy are copied too, so the copy never restarts and requests never wait.
+ * Undefined on PostgreSQL, which has its own tools (pg_dump).
+ */
+export async function backupStateDb(db: StateDb, file: string): Promise<{ pages: number } | undefined> {
+  const sqlite = sqliteOf.get(db);
+  if (!sqlite) return undefined;
+  const { totalPages } = await sqlite.backup(file);
+  return { pages: totalPages };
+}
+
 export async function migrate(db: StateDb): Promise<void> {
+  checkMigrations(await appliedMigrations(db), await writtenBy(db));
   // PostgreSQL: Kysely looks for its migration tables in every schema unless told which; name the
   // one on search_path, or a hub sharing the database with another schema's hub skips creating them.
   const migrationTableSchema = isPostgres(db)
@@ -56,6 +73,22 @@ export async function migrate(db: StateDb): Promise<void> {
   if (error || failed) {
     throw new Error(`state migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
+}
+
+/** The release that last wrote this state (hub_meta, from migration 007 on). */
+async function writtenBy(db: StateDb): Promise<string | undefined> {
+  const r = await sql<{ value: string }>`select value from hub_meta where key = 'app_version'`
+    .execute(db)
+    .catch(() => ({ rows: [] as { value: string }[] }));
+  return r.rows[0]?.value;
+}
+
+/** Names of the state migrations that have run, oldest first (none on a new database). */
+export async function appliedMigrations(db: StateDb): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from kysely_migration order by name`
+    .execute(db)
+    .catch(() => ({ rows: [] as { name: string }[] }));
+  return rows.rows.map((r) => r.name);
 }
 
 /** The state store's readiness: it answers a query. */

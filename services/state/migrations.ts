@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import { alertsMigration } from '../alerts/migration.js';
+import { operationsMigration } from '../outbox/migration.js';
 import { generatedId, isPostgres } from './postgres.js';
 
 /** Append only: a migration that has run on a deployed hub is never edited (but see generatedId). */
@@ -224,4 +225,5 @@ export const migrations: Record<string, Migration> = {
         where (status = 'scheduled')`.execute(db);
     },
   },
+  '007-operations': operationsMigration,
 };

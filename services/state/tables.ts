@@ -1,8 +1,9 @@
 import type { Generated } from 'kysely';
 import type { AlertTables } from '../alerts/tables.js';
+import type { OutboxTables } from '../outbox/tables.js';
 
 /** Row shapes of the state database, as stored; the API's shapes are in services/api/schemas.ts. */
-export interface Database extends AlertTables {
+export interface Database extends AlertTables, OutboxTables {
   sites: {
     id: string;
     name_zh: string;
@@ -37,6 +38,11 @@ export interface Database extends AlertTables {
     password_hash: string;
     role: string;
     created_at: number;
+    /** 1 after `npm run admin -- reset-password`: the one-time password only opens the change form. */
+    must_change_password: Generated<number>;
+    /** Wrong passwords in a row; the account is locked for a while once it reaches the limit. */
+    failed_logins: Generated<number>;
+    locked_until: number | null;
   };
   user_sites: { user_id: number; site_id: string };
   sessions: { token_hash: string; user_id: number; expires_at: number };

@@ -68,7 +68,7 @@ export class UserRepo {
   async get(id: number): Promise<User | undefined> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'username', 'role'])
+      .select(['id', 'username', 'role', 'must_change_password'])
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row) return undefined;
@@ -82,14 +82,24 @@ export class UserRepo {
       username: row.username,
       role: row.role as Role,
       siteIds: sites.map((s) => s.site_id),
+      ...(row.must_change_password === 1 && { mustChangePassword: true }),
     };
+  }
+
+  async byName(username: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return row && this.get(row.id);
   }
 
   /** Every user with their site assignments, by user name. */
   async list(): Promise<User[]> {
     const rows = await this.db
       .selectFrom('users')
-      .select(['id', 'username', 'role'])
+      .select(['id', 'username', 'role', 'must_change_password'])
       .orderBy('username')
       .execute();
     const assignments = await this.db
@@ -104,6 +114,7 @@ export class UserRepo {
       username: r.username,
       role: r.role as Role,
       siteIds: sitesOf.get(r.id) ?? [],
+      ...(r.must_change_password === 1 && { mustChangePassword: true }),
     }));
   }
 
@@ -134,12 +145,23 @@ export class UserRepo {
   /**
    * Sets a new password and ends the user's other sessions: whoever knew the old one is logged out.
    * `keepSession` (a session id) survives, so an admin changing their own password stays logged in.
+   * `mustChange`: a one-time password, which only opens the form to choose a new one. A lock ends.
    */
-  async setPassword(id: number, password: string, keepSession?: string): Promise<void> {
+  async setPassword(
+    id: number,
+    password: string,
+    keepSession?: string,
+    opts: { mustChange?: boolean } = {},
+  ): Promise<void> {
     const passwordHash = await hashSecret(password, USER_COST);
     const res = await this.db
       .updateTable('users')
-      .set({ password_hash: passwordHash })
+      .set({
+        password_hash: passwordHash,
+        must_change_password: opts.mustChange ? 1 : 0,
+        failed_logins: 0,
+        locked_until: null,
+      })
       .where('id', '=', id)
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw new HubError('USER_NOT_FOUND', `no user ${id}`);
@@ -158,13 +180,68 @@ export class UserRepo {
 
   /** Returns the user when the password matches; the same work is done for unknown names. */
   async verify(username: string, password: string): Promise<User | undefined> {
+    const r = await this.login(username, password, { lockAfter: 0, lockMs: 0 }, Date.now());
+    return r.ok ? r.user : undefined;
+  }
+
+  /**
+   * A login attempt, counted per account: after `lockAfter` wrong passwords in a row the account
+   * is locked for `lockMs` (0: never), whichever address they came from — the per-address limit
+   * alone lets a botnet guess one account slowly. While locked even the right password is refused;
+   * the lock ends by itself, or when an admin sets a password. Unknown names cost the same hash.
+   */
+  async login(
+    username: string,
+    password: string,
+    policy: { lockAfter: number; lockMs: number },
+    now: number,
+  ): Promise<{ ok: true; user: User } | { ok: false; lockedUntil?: number }> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'password_hash'])
+      .select(['id', 'password_hash', 'failed_logins', 'locked_until'])
       .where('username', '=', username)
       .executeTakeFirst();
-    const ok = await verifySecret(password, row?.password_hash ?? DUMMY_HASH);
-    return ok && row ? this.get(row.id) : undefined;
+    const matches = await verifySecret(password, row?.password_hash ?? DUMMY_HASH);
+    if (!row) return { ok: false };
+    const lockedUntil = row.locked_until === null ? 0 : Number(row.locked_until);
+    if (lockedUntil > now) return { ok: false, lockedUntil };
+    if (matches) {
+      if (row.failed_logins > 0 || row.locked_until !== null) {
+        await this.db
+          .updateTable('users')
+          .set({ failed_logins: 0, locked_until: null })
+          .where('id', '=', row.id)
+          .execute();
+      }
+      const user = await this.get(row.id);
+      return user ? { ok: true, user } : { ok: false };
+    }
+    if (policy.lockAfter === 0) return { ok: false };
+    // Counted in the database, so concurrent attempts and every hub of a cluster count together.
+    const counted = await this.db
+      .updateTable('users')
+      .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
+      .where('id', '=', row.id)
+      .returning('failed_logins')
+      .executeTakeFirst();
+    if ((counted?.failed_logins ?? 0) < policy.lockAfter) return { ok: false };
+    const until = now + policy.lockMs;
+    await this.db
+      .updateTable('users')
+      .set({ failed_logins: 0, locked_until: until })
+      .where('id', '=', row.id)
+      .execute();
+    return { ok: false, lockedUntil: until };
+  }
+
+  /** True when `password` is this user's (for a change of password, which asks for the current one). */
+  async checkPassword(id: number, password: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return verifySecret(password, row?.password_hash ?? DUMMY_HASH).then((ok) => ok && row !== undefined);
   }
 
   /** The cookie carries the token; the database keeps only its hash. */

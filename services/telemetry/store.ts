@@ -95,6 +95,12 @@ export interface TelemetryStore {
   events(query: EventQuery): Promise<EventRow[]>;
   /** Throws when the store cannot be reached or written. */
   check(): Promise<void>;
+  /**
+   * Copies the whole store, consistent, to `file` while its writes wait (`heldMs`): what the
+   * backup command takes (services/backup/). Absent where the store has its own backup tool
+   * (InfluxDB: `influx backup`).
+   */
+  snapshot?(file: string): Promise<{ heldMs: number }>;
   close(): Promise<void>;
 }
 

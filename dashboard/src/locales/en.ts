@@ -3,6 +3,7 @@ import { appointmentsEn } from './appointments.en.js';
 import { deviceTextsEn } from './device-texts.en.js';
 import { feedbackEn } from './feedback.en.js';
 import { langEn } from './lang.js';
+import { opsEn } from './ops.en.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
@@ -13,6 +14,7 @@ const en: MessageSchema = {
     loading: 'Loading…',
   },
   lang: langEn,
+  ops: opsEn,
   login: {
     heading: 'Sign in',
     intro: 'Roadside health and caring stations',
@@ -22,6 +24,9 @@ const en: MessageSchema = {
     submitting: 'Signing in…',
   },
   error: {
+    ACCOUNT_LOCKED:
+      'Too many wrong passwords: this account is locked for a while. Try later, or ask an admin to set a new password',
+    PASSWORD_CHANGE_REQUIRED: 'Choose a new password first',
     BAD_CREDENTIALS: 'Wrong username or password',
     UNAUTHENTICATED: 'Your session has ended. Please sign in again',
     FORBIDDEN: 'You are not allowed to do this',
@@ -66,6 +71,8 @@ const en: MessageSchema = {
     users: 'Users',
     watchlist: 'Red & black list',
     alerts: 'Alerts',
+    outbox: 'Outbox',
+    account: 'My account',
   },
   role: {
     admin: 'Admin',

@@ -4,6 +4,7 @@ import { appointmentsZh } from './appointments.zh-CN.js';
 import { deviceTextsZh } from './device-texts.zh-CN.js';
 import { feedbackZh } from './feedback.zh-CN.js';
 import { langZh } from './lang.js';
+import { opsZh } from './ops.zh-CN.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
@@ -14,6 +15,7 @@ const zhCN = {
     loading: '加载中…',
   },
   lang: langZh,
+  ops: opsZh,
   login: {
     heading: '登录',
     intro: '核酸小屋便民驿站管理',
@@ -23,6 +25,8 @@ const zhCN = {
     submitting: '正在登录…',
   },
   error: {
+    ACCOUNT_LOCKED: '密码错误次数过多，账号已暂时锁定。请稍后再试，或请管理员重设密码',
+    PASSWORD_CHANGE_REQUIRED: '请先设置新密码',
     BAD_CREDENTIALS: '用户名或密码不正确',
     UNAUTHENTICATED: '登录已失效，请重新登录',
     FORBIDDEN: '没有权限执行此操作',
@@ -67,6 +71,8 @@ const zhCN = {
     users: '用户管理',
     watchlist: '红黑榜',
     alerts: '告警',
+    outbox: '通知发送',
+    account: '我的账号',
   },
   role: {
     admin: '管理员',

@@ -1,0 +1,35 @@
+/** Own account and the admins' outbox (issue 15). */
+export const opsZh = {
+  account: {
+    heading: '我的账号',
+    signedInAs: '当前登录：{username}（{role}）',
+    change: '修改密码',
+    current: '当前密码',
+    next: '新密码',
+    repeat: '再次输入新密码',
+    hint: '至少 8 个字符。修改后，您在其他设备上的登录会退出。',
+    mismatch: '两次输入的新密码不一致',
+    submit: '修改密码',
+    done: '密码已修改，其他设备上的登录已退出。',
+    forcedHeading: '请设置新密码',
+    forcedIntro: '您正在使用管理员发给您的一次性密码。设置新密码后才能继续使用。',
+  },
+  outbox: {
+    heading: '通知发送',
+    intro: '预约通知和告警消息的发送情况。失败的会按间隔自动重试；重启后仍会继续发送。',
+    pending: '待发送 {n}',
+    failed: '已放弃 {n}',
+    all: '全部',
+    state: {
+      pending: '待发送',
+      sent: '已送达',
+      failed: '已放弃',
+    },
+    attempts: '尝试 {n} 次',
+    next: '下次尝试 {time}',
+    lastError: '最近错误：{error}',
+    created: '创建于 {time}',
+    empty: '没有通知',
+    refresh: '刷新',
+  },
+};
