@@ -149,7 +149,7 @@ describe('rollups in the hub zone', () => {
     for (let i = 0; i < 60; i++) readings.push(occ(t + i * 60_000, 2));
     // Level 80 → 70 → 60, refilled to 100, then 95: 25 points dispensed, the refill not counted.
     const levels = [80, 70, 60, 100, 95];
-    levels.forEach((lvl, i) =>
+    for (const [i, lvl] of levels.entries()) {
       readings.push({
         siteId: 's1',
         deviceId: 's1-water',
@@ -157,8 +157,8 @@ describe('rollups in the hub zone', () => {
         seq: seq++,
         ts: t + i * 20 * 60_000,
         values: { on: 1, water_level_pct: lvl },
-      }),
-    );
+      });
+    }
     const ev = (type: string, item: string | null, i: number) => ({
       siteId: 's1',
       deviceId: type.startsWith('door') ? 's1-door' : 's1-cab',
