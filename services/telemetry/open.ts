@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { openDuckDbStore } from './duckdb-store.js';
-import type { DuckDbRollups } from './rollup-duckdb.js';
 import { openInfluxStore } from './influx-store.js';
 import { withNewsFilter } from './news-filter.js';
+import type { DuckDbRollups } from './rollup-duckdb.js';
 import type { TelemetryStore } from './store.js';
 
 /**
