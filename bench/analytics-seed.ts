@@ -35,7 +35,7 @@ export async function seedAnalytics(
       CREATE TEMP TABLE s AS SELECT unnest(${ids(siteId)}) AS site_id, unnest(${ids(historyDevice)}) AS occ,
         unnest(${ids(publisherDevice)}) AS wd, unnest(range(1, ${sites + 1})) AS i;
       CREATE TEMP TABLE h AS SELECT unnest(range(${start}::BIGINT, ${end}::BIGINT, ${HOUR}::BIGINT)) AS t;
-      INSERT INTO rollup_hour
+      INSERT INTO rollup_hour SELECT * FROM (
       SELECT h.t, h.t + ${HOUR}, s.site_id, s.occ, 'occupancy', 60, 60 * o, 0, o + 3, o, h.t, o, h.t + ${HOUR - 60_000}, o, o, 12
       FROM s, h, LATERAL (SELECT greatest(0, round(4 + 4 * sin(((h.t // ${HOUR} + s.i) % 24) / 24 * 2 * pi()))) AS o)
       UNION ALL
@@ -44,12 +44,14 @@ export async function seedAnalytics(
       SELECT h.t, h.t + ${HOUR}, s.site_id, s.wd, 'power_w', 60, 60 * 30, 0, 800, 0, h.t, 0, h.t + ${HOUR - 60_000}, 0, 30, 12 FROM s, h
       UNION ALL
       SELECT h.t, h.t + ${HOUR}, s.site_id, d.dev, '_up', 60, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 12
-      FROM s, h, LATERAL (SELECT unnest([s.occ, s.wd]) AS dev) d;
+      FROM s, h, LATERAL (SELECT unnest([s.occ, s.wd]) AS dev) d)
+      -- As rolling leaves them: in time order, so a range reads only its own row groups.
+      ORDER BY 1;
       INSERT INTO rollup_day
       SELECT day, day + ${DAY}, any_value(site_id), device_id, metric, sum(n), sum(sum), min(min), max(max),
         arg_min(first, first_ts), min(first_ts), arg_max(last, last_ts), max(last_ts), sum(fall), sum(area), sum(up5)
       FROM (SELECT *, ((t + ${SHANGHAI}) // ${DAY}) * ${DAY} - ${SHANGHAI} AS day FROM rollup_hour)
-      GROUP BY day, device_id, metric;
+      GROUP BY day, device_id, metric ORDER BY day;
       INSERT INTO readings (device_id, seq, site_id, kind, ts, occupancy)
       SELECT s.occ, m, s.site_id, 'occupancy_counter', make_timestamp((${end} - ${rawDays * DAY} + m * 60000) * 1000),
         greatest(0, round(4 + 4 * sin(((m // 60 + s.i) % 24) / 24 * 2 * pi())))

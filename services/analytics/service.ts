@@ -1,4 +1,5 @@
 import type {
+  DeviceKind,
   HeatmapQuery,
   HeatmapReply,
   KpiKey,
@@ -59,6 +60,7 @@ export class AnalyticsService {
   private readonly now: () => number;
   /** Sites there are, as last counted: a query over all of them needs no site filter. */
   private siteCount = -1;
+  private fleetMemo: Map<string, { kinds: DeviceKind[] }> | null = null;
 
   constructor(private readonly d: AnalyticsDeps) {
     this.now = d.now ?? Date.now;
@@ -298,12 +300,12 @@ export class AnalyticsService {
     }
   }
 
-  /** Makes empty accumulators that know what these sites can tell; the devices are looked up once. */
+  /** Makes empty accumulators that know what these sites can tell. */
   private accMaker(sites: Site[]): () => Acc {
     const known = new Set<KpiKey>();
+    const fleet = this.fleet();
     for (const s of sites) {
-      const kinds = this.d.devices.list([s.id]).map((d) => d.kind);
-      for (const k of knownKpis(kinds, s.type !== 'caring')) known.add(k);
+      for (const k of knownKpis(fleet.get(s.id)?.kinds ?? [], s.type !== 'caring')) known.add(k);
     }
     return () => ({ ...emptyAcc(), known: new Set(known) });
   }
@@ -325,6 +327,23 @@ export class AnalyticsService {
   }
 
   private deviceCount(siteId: string): number {
-    return this.d.devices.list([siteId]).length;
+    return this.fleet().get(siteId)?.kinds.length ?? 0;
+  }
+
+  /** Device kinds per site, from one pass over the device directory, kept for the current tick. */
+  private fleet(): Map<string, { kinds: DeviceKind[] }> {
+    if (this.fleetMemo) return this.fleetMemo;
+    const m = new Map<string, { kinds: DeviceKind[] }>();
+    for (const d of this.d.devices.list()) {
+      const e = m.get(d.siteId) ?? { kinds: [] };
+      e.kinds.push(d.kind);
+      m.set(d.siteId, e);
+    }
+    this.fleetMemo = m;
+    // A request computes in one go; the next one sees devices added meanwhile.
+    setImmediate(() => {
+      this.fleetMemo = null;
+    });
+    return m;
   }
 }

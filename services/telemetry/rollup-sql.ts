@@ -67,16 +67,26 @@ export function parentFromChildren(child: string, keys: string): string {
 export const COMBINE = `sum(n) AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max,
   arg_max(last, last_ts) AS last, sum(fall) AS fall, sum(area) AS area, sum(up5) AS up5`;
 
-/** Conditions on a rollup relation's site and metric: `$sites` and `$metrics` lists, when given. */
+/** Sites and metrics a rollup query keeps, when given. */
 export interface RowFilter {
-  sites: boolean;
-  metrics: boolean;
+  sites?: readonly string[];
+  metrics?: readonly string[];
+}
+
+/**
+ * Written into the SQL as IN lists rather than bound as list parameters: DuckDB then filters with
+ * a hash set instead of calling list_contains per row (a third of a 90-day scan, measured). Only
+ * ids and metric names the contract's patterns allow get here; anything else is refused.
+ */
+function inList(values: readonly string[]): string {
+  for (const v of values) if (!/^[a-z0-9_:-]{1,80}$/.test(v)) throw new Error(`bad id in filter: ${v}`);
+  return `(${values.length ? values.map((v) => `'${v}'`).join(', ') : 'NULL'})`;
 }
 
 function cond(alias: string, f: RowFilter, metric = true): string {
   const out = ['true'];
-  if (f.sites) out.push(`list_contains($sites, ${alias}.site_id)`);
-  if (f.metrics && metric) out.push(`list_contains($metrics, ${alias}.metric)`);
+  if (f.sites) out.push(`${alias}.site_id IN ${inList(f.sites)}`);
+  if (f.metrics && metric) out.push(`${alias}.metric IN ${inList(f.metrics)}`);
   return out.join(' AND ');
 }
 
