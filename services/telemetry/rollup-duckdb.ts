@@ -165,7 +165,7 @@ export class DuckDbRollups {
   }
 
   /**
-   * Deletes raw readings and events older than `before`, one `stepMs` slice per statement, and
+   * Deletes raw readings and events (and five-minute rollups) older than `before`, one `stepMs` slice per statement, and
    * yields between slices so ingest's commits interleave. Never past a bucket not rolled up yet.
    */
   async purgeBefore(before: number, stepMs = 3_600_000): Promise<number> {
@@ -181,6 +181,9 @@ export class DuckDbRollups {
     let deleted = 0;
     for (let t = oldest + stepMs; ; t += stepMs) {
       const upTo = Math.min(t, cutoff);
+      // Five-minute rollups go with the raw rows (as Home Assistant's short-term statistics do);
+      // hourly and daily ones stay for years.
+      await this.worker.run('DELETE FROM rollup_5m WHERE t < $t', { t: upTo }, { t: BIGINT });
       for (const table of ['readings', 'events']) {
         const res = await this.worker.run(
           `DELETE FROM ${table} WHERE ts < make_timestamp($t * 1000)`,
