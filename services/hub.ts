@@ -3,6 +3,7 @@ import { createBroker } from '../broker/broker.js';
 import { Certificates } from '../broker/tls-certificates.js';
 import { operationsParts } from './admin/operations.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
+import { AnalyticsService } from './analytics/service.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
@@ -26,7 +27,8 @@ import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
 import { SiteRepo } from './state/sites.js';
 import { UserRepo } from './state/users.js';
-import { openTelemetryStore } from './telemetry/open.js';
+import { openTelemetry } from './telemetry/open.js';
+import { RollupScheduler } from './telemetry/rollup-scheduler.js';
 
 export interface Hub {
   config: Config;
@@ -47,6 +49,8 @@ export interface Hub {
   alerts: Alerts;
   /** Takes a backup into an empty directory (as `npm run backup` does through the control socket). */
   backup: ReturnType<typeof operationsParts>['backup'];
+  /** Rolls up and purges telemetry (DuckDB store only); tests flush it. */
+  rollups: RollupScheduler | null;
   close(): Promise<void>;
 }
 
@@ -87,7 +91,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
   });
-  const telemetry = await openTelemetryStore(config).catch(async (err) => {
+  const { store: telemetry, rollups } = await openTelemetry(config).catch(async (err) => {
     await db.destroy();
     throw err;
   });
@@ -144,6 +148,29 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     backupJournal: journaled.backupJournal,
     log,
   });
+  const rollupScheduler = rollups
+    ? new RollupScheduler(rollups, {
+        timeZone: config.HUB_TZ,
+        everyMs: config.ROLLUP_EVERY_S * 1000,
+        // A late reading re-rolls its buckets from the raw rows around it, so those must still be
+        // there for as long as ingest accepts late readings.
+        retentionMs: Math.max(config.RAW_RETENTION_D, config.MAX_READING_AGE_D) * 86_400_000,
+        onError: (err) => log.error({ err }, 'rollups'),
+      })
+    : null;
+  const analytics = rollups
+    ? {
+        rollups,
+        service: new AnalyticsService({
+          rollups,
+          sites,
+          devices,
+          screening: appointments.summaries,
+          timeZone: config.HUB_TZ,
+          now: options.now,
+        }),
+      }
+    : null;
   const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
@@ -190,6 +217,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     feedback,
     alerts,
     outbox: new OutboxRepo(db),
+    analytics,
     mqttPort: () => broker.port,
     mqttsPort: () => broker.tlsPort,
     tls: certificates,
@@ -218,6 +246,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       ),
       ...journaled.parts,
       part('data version', () => recordVersion(db, config.dataDir)),
+      ...(rollupScheduler ? [rollupScheduler] : []),
       part('admin user', async () => {
         generatedAdminPassword = await ensureAdmin(users, config);
       }),
@@ -300,6 +329,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     finder,
     alerts,
     backup: operations.backup,
+    rollups: rollupScheduler,
     close: () => {
       closing ??= stopAll();
       return closing;

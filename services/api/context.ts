@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../../broker/broker.js';
 import type { Certificates } from '../../broker/tls-certificates.js';
 import type { Alerts } from '../alerts/module.js';
+import type { AnalyticsService } from '../analytics/service.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
@@ -15,6 +16,7 @@ import type { DeviceRepo } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { SiteRepo } from '../state/sites.js';
 import type { UserRepo } from '../state/users.js';
+import type { DuckDbRollups } from '../telemetry/rollup-duckdb.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 
 /** What the HTTP routes may work with, built once by the hub; each route plugin takes only the fields it uses (`Pick`). */
@@ -48,5 +50,7 @@ export interface ApiContext {
   tls?: Certificates;
   /** Outgoing notifications, for the admins' list (issue 15). */
   outbox: OutboxRepo;
+  /** Planners' trends (issue 12); null when the telemetry store keeps no rollups (InfluxDB). */
+  analytics: { service: AnalyticsService; rollups: DuckDbRollups } | null;
   ready: () => Promise<Record<string, boolean>>;
 }

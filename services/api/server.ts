@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
 import { alertRoutes } from '../alerts/routes.js';
+import { analyticsRoutes, analyticsUnavailable } from '../analytics/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
 import { finderRoutes, posterRoutes } from '../finder/routes.js';
@@ -118,6 +119,16 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(posterRoutes(ctx), { prefix: '/api' });
   await app.register(alertRoutes(ctx), { prefix: '/api' });
   await app.register(outboxRoutes(ctx), { prefix: '/api' });
+  await app.register(
+    ctx.analytics
+      ? analyticsRoutes({
+          users: ctx.users,
+          analytics: ctx.analytics.service,
+          rollups: ctx.analytics.rollups,
+        })
+      : analyticsUnavailable,
+    { prefix: '/api/analytics' },
+  );
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {

@@ -15,6 +15,9 @@ import { metricNames } from '../../contract/index.js';
 import { bulkInsert, eventColumns, readingColumns } from './duckdb-bulk-insert.js';
 import { keyOf, keysInTable } from './duckdb-keys.js';
 import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
+import { DuckDbRollups } from './rollup-duckdb.js';
+import { rollupMarker } from './rollup-marks.js';
+import { prepareRollupSchema } from './rollup-schema.js';
 import { SeqIndex } from './seq-index.js';
 import { bucketGrid, type LatestValue, type RangeSpec, type TelemetryStore } from './store.js';
 
@@ -69,15 +72,15 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
  * `threads`: DuckDB's worker threads. One is the default here: on two shared cores, extra workers
  * spun and cost a commit of 1,600 readings 21 ms of CPU instead of 13 ms (measured).
  */
-export async function openDuckDbStore(
-  path: string,
-  opts: { threads?: number } = {},
-): Promise<TelemetryStore> {
+export type DuckDbStore = TelemetryStore & { readonly rollups: DuckDbRollups };
+
+export async function openDuckDbStore(path: string, opts: { threads?: number } = {}): Promise<DuckDbStore> {
   const instance = await DuckDBInstance.create(path, { threads: String(opts.threads ?? 1) });
   const conns: DuckDBConnection[] = [];
   try {
     conns.push(await instance.connect(), await instance.connect());
     await prepareSchema(conns[0]!);
+    await prepareRollupSchema(conns[0]!);
   } catch (err) {
     // Connections hold the database open, so they go first or the file stays locked.
     for (const c of conns) c.closeSync();
@@ -87,6 +90,9 @@ export async function openDuckDbStore(
   const [w, r] = conns as [DuckDBConnection, DuckDBConnection];
   const readings = bulkInsert<ReadingRow>('readings', 'INSERT');
   const events = bulkInsert<EventRow>('events', 'INSERT OR IGNORE');
+  const marker = rollupMarker();
+  const rollups = new DuckDbRollups(instance);
+  await rollups.open();
   const stored = new SeqIndex();
   for (const [device, lo, hi] of await storedSeqRuns(w)) stored.addRun(device, lo, hi);
 
@@ -121,6 +127,7 @@ export async function openDuckDbStore(
 
   return {
     name: 'duckdb',
+    rollups,
 
     async write(batch) {
       guard();
@@ -137,6 +144,7 @@ export async function openDuckDbStore(
         try {
           const newReadings = await readings.insert(w, readingColumns(fresh), fresh);
           const newEvents = await events.insert(w, eventColumns, freshEvents);
+          await marker.mark(w, fresh, freshEvents);
           // COMMIT appends to the WAL and fsyncs it before returning (checked with strace on 1.5.6).
           await w.run('COMMIT');
           for (const r of fresh) stored.add(r.deviceId, r.seq);
@@ -198,17 +206,18 @@ export async function openDuckDbStore(
     async range(spec) {
       const { bucketMs, from, to } = spec;
       if (to <= from) return [];
-      const { first, buckets } = bucketGrid(from, to, bucketMs);
+      const shift = spec.alignMs ?? 0;
+      const { first, buckets } = bucketGrid(from, to, bucketMs, shift);
       const col = metricColumn(spec.metric);
-      const params: Params = { from, to, bucket: bucketMs };
-      const types: Types = { from: BIGINT, to: BIGINT, bucket: BIGINT };
+      const params: Params = { from, to, bucket: bucketMs, shift };
+      const types: Types = { from: BIGINT, to: BIGINT, bucket: BIGINT, shift: BIGINT };
       const where = [`${col} IS NOT NULL`, 'ts >= epoch_ms($from)', 'ts < epoch_ms($to)'];
       filter(where, params, types, [
         ['site_id', spec.siteId],
         ['device_id', spec.deviceId],
       ]);
       const rows = await read(
-        `SELECT (epoch_ms(ts) // $bucket) * $bucket AS t, ${AGG_SQL[spec.agg](col)} AS value, count(*) AS n
+        `SELECT ((epoch_ms(ts) + $shift) // $bucket) * $bucket - $shift AS t, ${AGG_SQL[spec.agg](col)} AS value, count(*) AS n
          FROM readings WHERE ${where.join(' AND ')} GROUP BY t`,
         params,
         types,
@@ -228,16 +237,17 @@ export async function openDuckDbStore(
     async eventCounts(spec) {
       const { bucketMs, from, to } = spec;
       if (to <= from) return [];
-      const { first, buckets } = bucketGrid(from, to, bucketMs);
-      const params: Params = { type: spec.type, from, to, bucket: bucketMs };
-      const types: Types = { type: VARCHAR, from: BIGINT, to: BIGINT, bucket: BIGINT };
+      const shift = spec.alignMs ?? 0;
+      const { first, buckets } = bucketGrid(from, to, bucketMs, shift);
+      const params: Params = { type: spec.type, from, to, bucket: bucketMs, shift };
+      const types: Types = { type: VARCHAR, from: BIGINT, to: BIGINT, bucket: BIGINT, shift: BIGINT };
       const where = ['type = $type', 'ts >= epoch_ms($from)', 'ts < epoch_ms($to)'];
       filter(where, params, types, [
         ['site_id', spec.siteId],
         ['device_id', spec.deviceId],
       ]);
       const rows = await read(
-        `SELECT (epoch_ms(ts) // $bucket) * $bucket AS t, count(*) AS n
+        `SELECT ((epoch_ms(ts) + $shift) // $bucket) * $bucket - $shift AS t, count(*) AS n
          FROM events WHERE ${where.join(' AND ')} GROUP BY t`,
         params,
         types,
@@ -312,6 +322,8 @@ export async function openDuckDbStore(
       closing ??= barrier.then(async () => {
         await readings.destroy();
         await events.destroy();
+        await marker.destroy();
+        rollups.close();
         r.closeSync();
         w.closeSync();
         instance.closeSync();

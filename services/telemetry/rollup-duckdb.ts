@@ -1,0 +1,370 @@
+import {
+  BIGINT,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  type DuckDBType,
+  type DuckDBValue,
+  LIST,
+  listValue,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { bucketOf, FIVE_MIN } from './rollup-calendar.js';
+import { type RollupGrain, rollupTable } from './rollup-schema.js';
+import {
+  COMBINE,
+  fiveMinuteFromRaw,
+  parentFromChildren,
+  ROLLUP_COLUMNS,
+  realTimeRows,
+} from './rollup-sql.js';
+
+type Params = Record<string, DuckDBValue>;
+type Types = Record<string, DuckDBType>;
+
+/** A query bucket made of rollup buckets: rows with `t` in [t, tEnd) count towards key `k`. */
+export interface SourceBucket {
+  t: number;
+  tEnd: number;
+  k: number;
+}
+
+export interface AggregateSpec {
+  grain: RollupGrain;
+  /** The rollup buckets of `grain` covering [start, end), each with the key it counts towards. */
+  buckets: readonly SourceBucket[];
+  sites?: readonly string[];
+  metrics?: readonly string[];
+  /** Grouped per query bucket only, per bucket and site (default), or per bucket, site and device. */
+  by?: 'k' | 'site' | 'device';
+}
+
+/** Combined figures of one query bucket (`k`), site (or device) and metric. */
+export interface AggregateRow {
+  k: number;
+  /** '' when grouped per bucket only. */
+  siteId: string;
+  deviceId: string | null;
+  metric: string;
+  n: number;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  last: number | null;
+  fall: number | null;
+  area: number | null;
+  up5: number | null;
+}
+
+/** How far apart the dirty buckets one roll takes may lie: late data is rolled in its own pass. */
+const ROLL_SPAN_MS = 6 * 3_600_000;
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+
+/**
+ * Rollups kept in the DuckDB telemetry file (rollup-schema.ts): rolling dirty five-minute buckets
+ * up into 5-minute, hourly and daily rows in the hub's zone, real-time aggregates over them, and
+ * the purge of raw rows past retention. Its own connections: a roll or an export never waits
+ * behind ingest, and ingest never behind them.
+ */
+export class DuckDbRollups {
+  private worker!: DuckDBConnection;
+  private reader!: DuckDBConnection;
+  /** One statement at a time on the query connection, as DuckDB connections want. */
+  private readerTail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly instance: DuckDBInstance) {}
+
+  async open(): Promise<void> {
+    this.worker = await this.instance.connect();
+    this.reader = await this.instance.connect();
+    await this.worker.run(`
+      CREATE TEMP TABLE wk5 (device_id VARCHAR, b BIGINT);
+      CREATE TEMP TABLE wkh (device_id VARCHAR, t BIGINT, t_end BIGINT);
+      CREATE TEMP TABLE wkd (device_id VARCHAR, t BIGINT, t_end BIGINT);`);
+  }
+
+  close(): void {
+    this.worker?.closeSync();
+    this.reader?.closeSync();
+  }
+
+  /** Five-minute buckets waiting to be rolled up. */
+  async pending(): Promise<number> {
+    const rows = (
+      await this.worker.runAndReadAll('SELECT count(*) AS n FROM rollup_dirty')
+    ).getRowObjectsJS();
+    return num(rows[0]!.n);
+  }
+
+  /** The oldest bucket not rolled up yet (ms), or null: raw rows from there on must stay. */
+  async oldestPending(): Promise<number | null> {
+    const rows = (await this.worker.runAndReadAll('SELECT min(b) AS b FROM rollup_dirty')).getRowObjectsJS();
+    return numOrNull(rows[0]!.b);
+  }
+
+  /**
+   * Rolls up the dirty buckets of the oldest few hours, in one transaction: recomputes their
+   * five-minute rows from raw, then the local hours and days holding them from the rows below, and
+   * deletes the marks it saw. A mark written meanwhile (a reading committed after this snapshot)
+   * stays for the next roll. Resolves with the number of buckets rolled (0: nothing to do).
+   */
+  async rollOnce(timeZone: string): Promise<number> {
+    const c = this.worker;
+    const lo = await this.oldestPending();
+    if (lo === null) return 0;
+    const hi = lo + ROLL_SPAN_MS;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await c.run('DELETE FROM wk5; DELETE FROM wkh; DELETE FROM wkd;');
+      const span = { lo, hi } as Params;
+      const spanT = { lo: BIGINT, hi: BIGINT };
+      await c.run(
+        'INSERT INTO wk5 SELECT DISTINCT device_id, b FROM rollup_dirty WHERE b >= $lo AND b < $hi',
+        span,
+        spanT,
+      );
+      const keys = (await c.runAndReadAll('SELECT device_id, b FROM wk5')).getRowObjectsJS();
+      const hours = new Map<string, [string, number, number]>();
+      const days = new Map<string, [string, number, number]>();
+      for (const k of keys) {
+        const device = k.device_id as string;
+        const b = num(k.b);
+        const h = bucketOf(b, 'hour', timeZone, false);
+        const d = bucketOf(b, 'day', timeZone, false);
+        hours.set(`${device}\0${h.t}`, [device, h.t, h.tEnd]);
+        days.set(`${device}\0${d.t}`, [device, d.t, d.tEnd]);
+      }
+      await this.fill('wkh', [...hours.values()]);
+      await this.fill('wkd', [...days.values()]);
+      await c.run(
+        `DELETE FROM rollup_5m USING wk5 WHERE rollup_5m.device_id = wk5.device_id AND rollup_5m.t = wk5.b
+           AND rollup_5m.t >= $lo AND rollup_5m.t < $hi`,
+        span,
+        spanT,
+      );
+      await c.run(
+        `INSERT INTO rollup_5m (${ROLLUP_COLUMNS}) SELECT ${ROLLUP_COLUMNS} FROM (${fiveMinuteFromRaw('wk5')})`,
+        { lo, hi: hi + FIVE_MIN },
+        spanT,
+      );
+      await this.rebuild('rollup_hour', 'rollup_5m', 'wkh', [...hours.values()]);
+      await this.rebuild('rollup_day', 'rollup_hour', 'wkd', [...days.values()]);
+      await c.run(
+        `DELETE FROM rollup_dirty USING wk5 WHERE rollup_dirty.device_id = wk5.device_id
+           AND rollup_dirty.b = wk5.b AND rollup_dirty.b >= $lo AND rollup_dirty.b < $hi`,
+        span,
+        spanT,
+      );
+      await c.run('COMMIT');
+      return keys.length;
+    } catch (err) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes raw readings and events (and five-minute rollups) older than `before`, one `stepMs` slice per statement, and
+   * yields between slices so ingest's commits interleave. Never past a bucket not rolled up yet.
+   */
+  async purgeBefore(before: number, stepMs = 3_600_000): Promise<number> {
+    const pending = await this.oldestPending();
+    const cutoff = pending === null ? before : Math.min(before, pending);
+    const rows = (
+      await this.worker.runAndReadAll('SELECT epoch_ms(min(ts)) AS t FROM readings')
+    ).getRowObjectsJS();
+    const events = (
+      await this.worker.runAndReadAll('SELECT epoch_ms(min(ts)) AS t FROM events')
+    ).getRowObjectsJS();
+    const oldest = Math.min(numOrNull(rows[0]!.t) ?? cutoff, numOrNull(events[0]!.t) ?? cutoff);
+    let deleted = 0;
+    for (let t = oldest + stepMs; ; t += stepMs) {
+      const upTo = Math.min(t, cutoff);
+      // Five-minute rollups go with the raw rows (as Home Assistant's short-term statistics do);
+      // hourly and daily ones stay for years.
+      await this.worker.run('DELETE FROM rollup_5m WHERE t < $t', { t: upTo }, { t: BIGINT });
+      for (const table of ['readings', 'events']) {
+        const res = await this.worker.run(
+          `DELETE FROM ${table} WHERE ts < make_timestamp($t * 1000)`,
+          {
+            t: upTo,
+          },
+          { t: BIGINT },
+        );
+        deleted += res.rowsChanged;
+      }
+      if (upTo >= cutoff) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    return deleted;
+  }
+
+  /** Real-time figures per query bucket and site (or device) and metric: rollups plus the raw tail. */
+  async aggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
+    if (spec.buckets.length === 0) return [];
+    const { sql, params, types } = await this.aggregateSql(spec);
+    // Column by column: a few thousand row objects cost the event loop tens of ms (measured).
+    const c = await this.serialRead(async () =>
+      (await this.reader.runAndReadAll(sql, params, types)).getColumnsObjectJS(),
+    );
+    const k = c.k ?? [];
+    const out: AggregateRow[] = new Array(k.length);
+    for (let i = 0; i < k.length; i++) {
+      out[i] = {
+        k: num(k[i]),
+        siteId: (c.site_id?.[i] as string | undefined) ?? '',
+        deviceId: (c.device_id?.[i] as string | undefined) ?? null,
+        metric: c.metric![i] as string,
+        n: num(c.n![i]),
+        sum: numOrNull(c.sum![i]),
+        min: numOrNull(c.min![i]),
+        max: numOrNull(c.max![i]),
+        last: numOrNull(c.last![i]),
+        fall: numOrNull(c.fall![i]),
+        area: numOrNull(c.area![i]),
+        up5: numOrNull(c.up5![i]),
+      };
+    }
+    return out;
+  }
+
+  /** The aggregate as SQL, for exports that stream it (COPY) rather than read it. */
+  async aggregateSql(spec: AggregateSpec): Promise<{ sql: string; params: Params; types: Types }> {
+    const { params, types, dirty } = await this.bind(spec);
+    const by = { k: '', site: ', rows.site_id', device: ', rows.site_id, rows.device_id' }[spec.by ?? 'site'];
+    const sql = `
+      WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k),
+      ${realTimeRows(rollupTable(spec.grain), { sites: spec.sites, metrics: spec.metrics }, dirty)},
+      keyed AS (
+        -- The table's own rows start exactly at a bucket: an equi-join. Made-up rows fall inside one.
+        SELECT sb.k, rows.* FROM rows JOIN sb ON rows.t = sb.t WHERE rows.patched = 0
+        ${dirty ? 'UNION ALL SELECT sb.k, rows.* FROM rows ASOF JOIN sb ON rows.t >= sb.t WHERE rows.patched = 1 AND rows.t < sb.t_end' : ''})
+      SELECT rows.k${by}, rows.metric, ${COMBINE}
+      FROM keyed rows
+      GROUP BY rows.k${by}, rows.metric
+      ORDER BY rows.k${by}, rows.metric`;
+    return { sql, params, types };
+  }
+
+  /**
+   * Per device and bucket at a grain the rollups keep, for exports: the table's rows as they are
+   * (no grouping, no sort: constant memory however long the range), plus buckets made up again
+   * from the raw tail. \`local\` formats each bucket start as local wall-clock time.
+   */
+  async storedSeriesSql(spec: AggregateSpec & { offsets: readonly number[] }) {
+    const { params, types, dirty } = await this.bind(spec);
+    params.off = listValue(spec.offsets.map((o) => BigInt(o)));
+    types.off = LIST(BIGINT);
+    const cols = 'site_id, device_id, metric, n, sum, min, max, last';
+    const sql = `
+      WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k, unnest($off) AS off),
+      ${realTimeRows(rollupTable(spec.grain), { sites: spec.sites, metrics: spec.metrics }, dirty)},
+      out AS (
+        SELECT t AS k, ${cols} FROM rows WHERE patched = 0
+        UNION ALL
+        SELECT sb.k, rows.site_id, rows.device_id, rows.metric, sum(n) AS n, sum(sum) AS sum, min(min) AS min,
+          max(max) AS max, arg_max(last, last_ts) AS last
+        FROM rows ASOF JOIN sb ON rows.t >= sb.t
+        WHERE rows.patched = 1 AND rows.t < sb.t_end
+        GROUP BY sb.k, rows.site_id, rows.device_id, rows.metric)
+      SELECT strftime(make_timestamp((out.k + sb.off) * 1000), '%Y-%m-%d %H:%M:%S') AS bucket_local,
+        out.k AS bucket_ms, out.site_id, out.device_id, out.metric, out.n AS count,
+        out.sum / nullif(out.n, 0) AS mean, out.min, out.max, out.sum, out.last
+      FROM out JOIN sb ON out.k = sb.k`;
+    return { sql, params, types };
+  }
+
+  /** Parameters of a real-time query, and whether any bucket in its range waits to be rolled up. */
+  private async bind(spec: AggregateSpec): Promise<{ params: Params; types: Types; dirty: boolean }> {
+    let start = Number.POSITIVE_INFINITY;
+    let end = Number.NEGATIVE_INFINITY;
+    for (const b of spec.buckets) {
+      if (b.t < start) start = b.t;
+      if (b.tEnd > end) end = b.tEnd;
+    }
+    // The raw tail is read only between the first and last dirty bucket: usually minutes.
+    const span = await this.serialRead(async () =>
+      (
+        await this.reader.runAndReadAll(
+          'SELECT min(b) AS lo, max(b) AS hi FROM rollup_dirty WHERE b >= $start AND b < $end',
+          { start, end },
+          { start: BIGINT, end: BIGINT },
+        )
+      ).getRowObjectsJS(),
+    );
+    const lo = numOrNull(span[0]?.lo);
+    const hi = numOrNull(span[0]?.hi);
+    const params: Params = {
+      start,
+      end,
+      bt: listValue(spec.buckets.map((b) => BigInt(b.t))),
+      be: listValue(spec.buckets.map((b) => BigInt(b.tEnd))),
+      bk: listValue(spec.buckets.map((b) => BigInt(b.k))),
+    };
+    const types: Types = { start: BIGINT, end: BIGINT, bt: LIST(BIGINT), be: LIST(BIGINT), bk: LIST(BIGINT) };
+    if (lo !== null && hi !== null) {
+      Object.assign(params, { lo, hi: hi + FIVE_MIN });
+      Object.assign(types, { lo: BIGINT, hi: BIGINT });
+    }
+    return { params, types, dirty: lo !== null };
+  }
+
+  private serialRead<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.readerTail.then(task, task);
+    this.readerTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs a statement on a connection of its own (an export's COPY), so a long export neither waits
+   * behind nor holds up the dashboard's queries.
+   */
+  async runAlone(sql: string, params: Params = {}, types: Types = {}): Promise<void> {
+    const conn = await this.instance.connect();
+    try {
+      await conn.run(sql, params, types);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  private async fill(table: string, rows: [string, number, number][]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.worker.run(
+      `INSERT INTO ${table} SELECT unnest($d), unnest($t), unnest($e)`,
+      {
+        d: listValue(rows.map((r) => r[0])),
+        t: listValue(rows.map((r) => BigInt(r[1]))),
+        e: listValue(rows.map((r) => BigInt(r[2]))),
+      },
+      { d: LIST(VARCHAR), t: LIST(BIGINT), e: LIST(BIGINT) },
+    );
+  }
+
+  private async rebuild(
+    parent: string,
+    child: string,
+    keys: string,
+    rows: [string, number, number][],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const lo = Math.min(...rows.map((r) => r[1]));
+    const hi = Math.max(...rows.map((r) => r[2]));
+    const p = { lo, hi };
+    const t = { lo: BIGINT, hi: BIGINT };
+    await this.worker.run(
+      `DELETE FROM ${parent} USING ${keys} WHERE ${parent}.device_id = ${keys}.device_id
+         AND ${parent}.t = ${keys}.t AND ${parent}.t >= $lo AND ${parent}.t < $hi`,
+      p,
+      t,
+    );
+    await this.worker.run(
+      `INSERT INTO ${parent} (${ROLLUP_COLUMNS}) SELECT ${ROLLUP_COLUMNS} FROM (${parentFromChildren(child, keys)})`,
+      p,
+      t,
+    );
+  }
+}
+
+export type { RollupGrain };
