@@ -90,7 +90,7 @@ describe('logs: JSON with request ids, and no personal data at any level', () =>
     const cancel = { code: codes[1], mobile: second.mobile };
     expect((await publicJson(hub.httpUrl, 'POST', '/api/public/bookings/cancel', cancel)).status).toBe(200);
     // The notifications fail and are logged as failures.
-    await eventually(() => (lines.some((l) => l.includes('webhook delivery failed')) ? true : undefined));
+    await eventually(() => (lines.some((l) => l.includes('delivery failed')) ? true : undefined));
   });
 
   afterAll(async () => {
