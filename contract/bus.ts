@@ -39,6 +39,8 @@ export const appointmentNotice = z.discriminatedUnion('type', [
 ]);
 
 const deviceRef = z.object({ siteId, deviceId });
+/** In a cluster, the hub whose broker holds the connection: a device may move between hubs. */
+const connection = deviceRef.extend({ hub: z.string().optional() });
 
 export const busEvents = {
   /** After the commit; only readings that were new (a resend of a stored seq is not here). */
@@ -46,8 +48,8 @@ export const busEvents = {
   /** After the commit; only events that were new. */
   'events.stored': z.object({ events: z.array(eventRow) }),
   'status.reported': statusReport,
-  'device.connected': deviceRef,
-  'device.disconnected': deviceRef,
+  'device.connected': connection,
+  'device.disconnected': connection,
   /** A message refused by the broker or ingest, or a failed login with a known device id. */
   'device.refused': deviceRef.extend({
     code: z.enum(ingestErrorCodes),

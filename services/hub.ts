@@ -1,10 +1,12 @@
 import pino from 'pino';
 import { createBroker } from '../broker/broker.js';
+import { HubError } from '../contract/index.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
 import { EventBus } from './bus/event-bus.js';
+import { createCluster } from './cluster/cluster.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
 import { FeedbackService } from './feedback/service.js';
 import { FinderSnapshot } from './finder/snapshot.js';
@@ -71,7 +73,30 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const devices = new DeviceRepo(db, bus);
   const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000, bus);
   const ingestErrors = new IngestErrorLog(db, bus);
-  const appointments = await createAppointments({ db, sites, bus, config, log, now: options.now });
+  const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
+  const cluster = config.REDIS_URL
+    ? createCluster({
+        url: config.REDIS_URL,
+        prefix: config.REDIS_PREFIX,
+        deadAfterMs: config.CLUSTER_DEAD_AFTER_MS,
+        bus,
+        devices,
+        rateLimit,
+        log,
+      })
+    : undefined;
+  if (cluster && !config.INFLUX_URL) {
+    log.warn({}, 'REDIS_URL without INFLUX_URL: each hub keeps the readings it took in its own DuckDB');
+  }
+  const appointments = await createAppointments({
+    db,
+    sites,
+    bus,
+    config,
+    log,
+    now: options.now,
+    runOnce: cluster?.leased,
+  });
   const alerts = createAlerts({ db, devices, sites, telemetry, bus, config, log, options: options.alerts });
   const live = new LiveState(devices, bus, {
     timeZone: config.HUB_TZ,
@@ -97,7 +122,6 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     bus,
   });
   const { commit } = journaled;
-  const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
     bus,
@@ -109,16 +133,18 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     rateLimit,
     journaled.stats,
   );
+  const hubOf = cluster ? { hub: cluster.hub } : {};
   const broker = await createBroker({
-    devices,
+    devices: cluster ? cluster.directory : devices,
     // Twice the payload limit: a somewhat large payload is refused and counted with the connection
     // kept; a packet beyond this is cut off before it is buffered.
     maxPacketBytes: 2 * config.MAX_PAYLOAD_BYTES + 1024,
     ingest: (device, channel, packet) => ingest.handle(device, channel, packet),
     refused: (d, code, message) =>
       bus.emit('device.refused', { siteId: d.siteId, deviceId: d.id, code, message }),
-    connected: (d) => bus.emit('device.connected', { siteId: d.siteId, deviceId: d.id }),
-    disconnected: (d) => bus.emit('device.disconnected', { siteId: d.siteId, deviceId: d.id }),
+    connected: (d) => bus.emit('device.connected', { siteId: d.siteId, deviceId: d.id, ...hubOf }),
+    disconnected: (d) => bus.emit('device.disconnected', { siteId: d.siteId, deviceId: d.id, ...hubOf }),
+    cluster: cluster?.broker,
   });
   const api = await buildApi({
     config,
@@ -141,7 +167,9 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       state: await stateDbReady(db),
       ...(await journaled.ready()),
       broker: broker.ready,
+      ...(cluster && { redis: cluster.link.ready }),
     }),
+    cluster: cluster && { outages: () => cluster.link.outages, stats: () => cluster.stats() },
   });
   const socket = attachLiveSocket(api.server, live, users, bus, {
     maxQueuedPackets: config.LIVE_CLIENT_MAX_QUEUE,
@@ -168,13 +196,14 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         generatedAdminPassword = await ensureAdmin(users, config);
       }),
       part('device directory', () => devices.load()),
+      ...(cluster ? [cluster.part] : []),
       ingestErrors,
       part(
         'live state',
         async () => live.start({ sites: await sites.list(), latest: await journaled.reads.latest() }),
         () => live.stop(),
       ),
-      alerts,
+      cluster ? cluster.leased('alerts', alerts) : alerts,
       part(
         'ingest',
         () => {},
@@ -241,7 +270,13 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
 async function ensureAdmin(users: UserRepo, config: Config): Promise<string | undefined> {
   if ((await users.count()) > 0) return undefined;
   const password = config.HUB_ADMIN_PASSWORD ?? randomToken(12);
-  await users.create('admin', password, 'admin');
+  try {
+    await users.create('admin', password, 'admin');
+  } catch (err) {
+    // Another hub of the cluster, first started at the same moment, created it.
+    if (err instanceof HubError && err.code === 'USER_EXISTS') return undefined;
+    throw err;
+  }
   return config.HUB_ADMIN_PASSWORD ? undefined : password;
 }
 

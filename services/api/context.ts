@@ -3,6 +3,7 @@ import type { Broker } from '../../broker/broker.js';
 import type { Alerts } from '../alerts/module.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
+import type { Outage } from '../cluster/redis-link.js';
 import type { Config } from '../config.js';
 import type { FeedbackService } from '../feedback/service.js';
 import type { FinderSnapshot } from '../finder/snapshot.js';
@@ -38,4 +39,6 @@ export interface ApiContext {
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;
+  /** Several hubs (REDIS_URL): when Redis was down, for /readyz; this hub's share, for /api/stats. */
+  cluster?: { outages(): readonly Outage[]; stats(): Record<string, unknown> };
 }
