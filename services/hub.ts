@@ -169,7 +169,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       broker: broker.ready,
       ...(cluster && { redis: cluster.link.ready }),
     }),
-    cluster: cluster && { outages: () => cluster.link.outages, stats: () => cluster.stats() },
+    cluster: cluster?.api,
   });
   const socket = attachLiveSocket(api.server, live, users, bus, {
     maxQueuedPackets: config.LIVE_CLIENT_MAX_QUEUE,

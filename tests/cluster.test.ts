@@ -1,7 +1,9 @@
 import type { MqttClient } from 'mqtt';
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SiteLive } from '../contract/index.js';
 import { topicFor } from '../contract/index.js';
+import { createSession, mobile, publicJson } from './helpers/appointments.js';
 import { type ClusterHub, startCluster } from './helpers/cluster.js';
 import { connectDevice, eventually, liveClient, provision, siteFixture } from './helpers/hub.js';
 import { cleanupAfterAll } from './helpers/hub-process.js';
@@ -16,7 +18,8 @@ describe('two hubs linked by Redis', () => {
   let b: ClusterHub;
 
   beforeAll(async () => {
-    [a, b] = (await startCluster(cleanup)).hubs as [ClusterHub, ClusterHub];
+    const env = { APPOINTMENT_SWEEP_S: '1', PUBLIC_RATE_LIMIT_MAX: '1000' };
+    [a, b] = (await startCluster(cleanup, { env })).hubs as [ClusterHub, ClusterHub];
     expect((await a.api.json('POST', '/api/sites', siteFixture(SITE))).status).toBe(201);
   }, 60_000);
 
@@ -70,7 +73,11 @@ describe('two hubs linked by Redis', () => {
     const results: { type: string; code?: string }[] = [];
     live.on('deviceEvent', (e) => results.push(e));
 
-    const sent = await b.api.json('POST', '/api/devices/clu-ac/commands', { id: 'c-1', action: 'set_power', on: true });
+    const sent = await b.api.json('POST', '/api/devices/clu-ac/commands', {
+      id: 'c-1',
+      action: 'set_power',
+      on: true,
+    });
     expect(sent.status).toBe(202);
     await eventually(() => results.find((e) => e.type === 'cmd_result' && e.code === 'c-1'));
   });
@@ -89,7 +96,10 @@ describe('two hubs linked by Redis', () => {
 
     // It comes back on hub B and finds the commands queued on hub A's side of its session.
     const received: string[] = [];
-    const back = await connectDevice(b.mqttUrl, 'clu-quiet', quiet.secret, { clean: false, clientId: 'clu-quiet' });
+    const back = await connectDevice(b.mqttUrl, 'clu-quiet', quiet.secret, {
+      clean: false,
+      clientId: 'clu-quiet',
+    });
     cleanup.push(() => back.endAsync(true));
     back.on('message', (_t, p) => received.push((JSON.parse(p.toString()) as { id: string }).id));
     await eventually(() => (received.length === 20 ? true : undefined));
@@ -104,5 +114,57 @@ describe('two hubs linked by Redis', () => {
     await closed;
     const again = await connectDevice(a.mqttUrl, 'clu-door', door.secret).catch((err: Error) => err);
     expect(again).toBeInstanceOf(Error);
+  });
+
+  it('bookings for one slot made on both hubs at once never exceed its capacity', async () => {
+    const session = await createSession(a.api, SITE, { capacityPerSlot: 4 });
+    const slot = session.slots[0]!.startAt;
+    const tries = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        publicJson((i % 2 ? a : b).url, 'POST', '/api/public/bookings', {
+          sessionId: session.id,
+          slotStartAt: slot,
+          name: `居民${i}`,
+          mobile: mobile(7000 + i),
+          screening: 'blood_pressure',
+        }),
+      ),
+    );
+    const statuses = tries.map((t) => t.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(4);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+  });
+
+  it('the no-show sweep runs on one hub only, and does its work', async () => {
+    const session = await createSession(a.api, SITE, { date: '2031-03-04', capacityPerSlot: 2 });
+    const booked = await publicJson<{ code: string }>(b.url, 'POST', '/api/public/bookings', {
+      sessionId: session.id,
+      slotStartAt: session.slots[0]!.startAt,
+      name: '赵六',
+      mobile: mobile(8001),
+      screening: 'blood_glucose',
+    });
+    expect(booked.status).toBe(201);
+    // Its slot ended long ago, as if the resident never came.
+    const db = new pg.Client({ connectionString: a.env.DATABASE_URL });
+    await db.connect();
+    cleanup.push(() => db.end());
+    await db.query('update appointment_bookings set slot_start = 0, slot_end = 1 where code = $1', [
+      booked.body.code,
+    ]);
+    await eventually(async () => {
+      const r = await db.query('select status from appointment_bookings where code = $1', [booked.body.code]);
+      return r.rows[0]?.status === 'no_show' ? true : undefined;
+    });
+    const leases = await Promise.all(
+      [a, b].map(async (h) => {
+        const stats = await h.api.json<{
+          cluster: { leases: Record<string, { held: boolean; starts: number }> };
+        }>('GET', '/api/stats');
+        return stats.body.cluster.leases['appointment-sweep']!;
+      }),
+    );
+    expect(leases.filter((l) => l.held)).toHaveLength(1);
+    expect(leases.map((l) => l.starts).sort()).toEqual([0, 1]);
   });
 });

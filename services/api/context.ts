@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Broker } from '../../broker/broker.js';
 import type { Alerts } from '../alerts/module.js';
 import type { Appointments } from '../appointments/module.js';
@@ -39,6 +40,13 @@ export interface ApiContext {
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;
-  /** Several hubs (REDIS_URL): when Redis was down, for /readyz; this hub's share, for /api/stats. */
-  cluster?: { outages(): readonly Outage[]; stats(): Record<string, unknown> };
+  /**
+   * Several hubs (REDIS_URL): when Redis was down, for /readyz; this hub's share, for /api/stats;
+   * the store that per-address rate limits count in, so that every hub counts the same.
+   */
+  cluster?: {
+    outages(): readonly Outage[];
+    stats(): Record<string, unknown>;
+    rateLimitStore(name: string): { redis: Redis; nameSpace: string; skipOnError: true };
+  };
 }

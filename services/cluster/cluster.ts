@@ -117,6 +117,19 @@ export function createCluster(opts: ClusterOptions) {
       leases.set(name, lease);
       return lease;
     },
+    /** What the API needs of the cluster (services/api/context.ts). */
+    get api() {
+      return {
+        outages: () => link.outages,
+        stats: () => this.stats(),
+        // Errors let requests through: Redis being down must not lock residents and staff out.
+        rateLimitStore: (name: string) => ({
+          redis,
+          nameSpace: key(`rate-${name}:`),
+          skipOnError: true as const,
+        }),
+      };
+    },
     stats: () => ({
       hub,
       redis: link.ready,
