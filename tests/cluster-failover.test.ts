@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../contract/index.js';
-import { type ClusterHub, startCluster, startClusterHub } from './helpers/cluster.js';
+import { type ClusterHub, clusterServicesMissing, startCluster, startClusterHub } from './helpers/cluster.js';
 import { connectDevice, eventually, provision, siteFixture } from './helpers/hub.js';
 import { cleanupAfterAll } from './helpers/hub-process.js';
 import { type Influxd, influxdAvailable, startInfluxd, storedSeqs } from './helpers/influxd.js';
@@ -8,7 +8,7 @@ import { Publisher } from './helpers/publisher.js';
 
 const DEVICES = 10;
 const SITE = 'fo-1';
-const missing = influxdAvailable();
+const missing = influxdAvailable() ?? (await clusterServicesMissing());
 if (missing) console.log(`cluster failover test skipped: ${missing}`);
 
 describe.skipIf(missing !== undefined)('a hub of two killed mid-stream', () => {

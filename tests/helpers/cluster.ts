@@ -7,10 +7,28 @@ import { Redis } from 'ioredis';
 import { ApiClient } from './hub.js';
 import { type Cleanup, type HubProcess, loadHubEnv, startHubProcess } from './hub-process.js';
 import { freePort } from './influxd.js';
-import { stateBackend } from './state-backends.js';
+import { stateBackend, stateBackends } from './state-backends.js';
 
 export const REDIS_TEST_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 export const CLUSTER_PASSWORD = 'cluster-test-password';
+
+/** Why the cluster tests cannot run here, or undefined: they need the machine's PostgreSQL and Redis. */
+export async function clusterServicesMissing(): Promise<string | undefined> {
+  const redis = new Redis(REDIS_TEST_URL, {
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
+  const redisUp = await redis.connect().then(
+    () => redis.ping(),
+    () => undefined,
+  );
+  redis.disconnect();
+  if (!redisUp) return `no Redis at ${REDIS_TEST_URL}`;
+  const backends = await stateBackends();
+  if (!backends.some((b) => b.name === 'postgres')) return 'no PostgreSQL at 127.0.0.1:5432/test';
+  return undefined;
+}
 
 export interface ClusterHub {
   proc: HubProcess;
