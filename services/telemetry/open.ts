@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { openDuckDbStore } from './duckdb-store.js';
-import { openInfluxStore } from './influx-store.js';
 import { withNewsFilter } from './news-filter.js';
 import type { TelemetryStore } from './store.js';
 
@@ -9,6 +8,8 @@ import type { TelemetryStore } from './store.js';
 export async function openTelemetryStore(config: Config): Promise<TelemetryStore> {
   const { INFLUX_URL: url, INFLUX_TOKEN: token, INFLUX_ORG: org, INFLUX_BUCKET: bucket } = config;
   if (url && token && org && bucket) {
+    // Loaded only when used: an embedded hub need not carry the InfluxDB client in its heap.
+    const { openInfluxStore } = await import('./influx-store.js');
     return withNewsFilter(await openInfluxStore({ url, token, org, bucket }));
   }
   return openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb'));
