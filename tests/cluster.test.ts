@@ -24,7 +24,7 @@ describe.skipIf(missing !== undefined)('two hubs linked by Redis', () => {
     const env = { APPOINTMENT_SWEEP_S: '1', PUBLIC_RATE_LIMIT_MAX: '1000' };
     [a, b] = (await startCluster(cleanup, { env })).hubs as [ClusterHub, ClusterHub];
     expect((await a.api.json('POST', '/api/sites', siteFixture(SITE))).status).toBe(201);
-  }, 60_000);
+  }, 180_000);
 
   const device = async (hub: ClusterHub, id: string, kind: Parameters<typeof provision>[3]) => {
     const d = await provision(a.api, SITE, id, kind);
@@ -37,7 +37,7 @@ describe.skipIf(missing !== undefined)('two hubs linked by Redis', () => {
     const live = liveClient(b.url, b.api.cookie);
     cleanup.push(async () => live.close());
     const sites: SiteLive[] = [];
-    live.on('site', (s) => sites.push(s));
+    live.on('sites', (ls) => sites.push(...ls));
     await snapshotOf(live);
 
     const onA = await device(a, 'clu-count-a', 'occupancy_counter');
@@ -51,8 +51,9 @@ describe.skipIf(missing !== undefined)('two hubs linked by Redis', () => {
     await send(onA.client, 'clu-count-a', 1, 5);
     await send(onB.client, 'clu-count-b', 1, 3);
     // Both counters of the hut, one on each hub: the people inside are their sum on either hub.
-    const merged = await eventually(() =>
-      sites.find((s) => s.siteId === SITE && s.occupancy === 8 && s.devicesOnline === 2),
+    const merged = await eventually(
+      () => sites.find((s) => s.siteId === SITE && s.occupancy === 8 && s.devicesOnline === 2),
+      20_000,
     );
     expect(merged.occupancyCounters).toBe(2);
 
@@ -82,7 +83,7 @@ describe.skipIf(missing !== undefined)('two hubs linked by Redis', () => {
       on: true,
     });
     expect(sent.status).toBe(202);
-    await eventually(() => results.find((e) => e.type === 'cmd_result' && e.code === 'c-1'));
+    await eventually(() => results.find((e) => e.type === 'cmd_result' && e.code === 'c-1'), 20_000);
   });
 
   it('commands a device has not acknowledged are counted across hubs', async () => {
@@ -105,7 +106,7 @@ describe.skipIf(missing !== undefined)('two hubs linked by Redis', () => {
     });
     cleanup.push(() => back.endAsync(true));
     back.on('message', (_t, p) => received.push((JSON.parse(p.toString()) as { id: string }).id));
-    await eventually(() => (received.length === 20 ? true : undefined));
+    await eventually(() => (received.length === 20 ? true : undefined), 20_000);
     expect(new Set(received).size).toBe(20);
     expect((await send(a, 21)).status).toBe(202);
   });
@@ -158,7 +159,7 @@ describe.skipIf(missing !== undefined)('two hubs linked by Redis', () => {
     await eventually(async () => {
       const r = await db.query('select status from appointment_bookings where code = $1', [booked.body.code]);
       return r.rows[0]?.status === 'no_show' ? true : undefined;
-    });
+    }, 20_000);
     const leases = await Promise.all(
       [a, b].map(async (h) => {
         const stats = await h.api.json<{
