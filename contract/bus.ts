@@ -71,6 +71,11 @@ export const busEvents = {
   'live.appointments': appointmentsDay,
   /** Feedback given or answered at a site (issue 16); carries the comment: managers and admins only. */
   'feedback.changed': z.object({ item: feedbackItem }),
+  /**
+   * Alert rules, silences or contacts were changed (and stored); in a cluster the hub that runs the
+   * alerts engine reloads them.
+   */
+  'alerts.settings': z.object({ changed: z.enum(['rules', 'silences', 'contacts']) }),
   /** An alert was raised or changed, after it was written to the state store. */
   'alert.changed': z.object({ alert }),
 } as const;

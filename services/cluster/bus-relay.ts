@@ -22,6 +22,7 @@ export const RELAYED = [
   'live.appointments',
   'feedback.changed',
   'alert.changed',
+  'alerts.settings',
 ] as const satisfies readonly BusEventName[];
 
 type Relayed = (typeof RELAYED)[number];
