@@ -18,7 +18,8 @@ export class CommandOutbox {
       if (!packet || !('topic' in packet)) return;
       const parsed = parseTopic(packet.topic);
       if (parsed?.channel !== 'cmd') return;
-      void this.unacked.add(parsed.deviceId, -1);
+      // Shared counts (Redis) may fail; a count left one too high clears at the next connect.
+      this.unacked.add(parsed.deviceId, -1).catch(() => {});
     });
   }
 
@@ -27,7 +28,7 @@ export class CommandOutbox {
    * and a persistent session's queue is sent again and acknowledged afresh.
    */
   reset(deviceId: string): void {
-    void this.unacked.reset(deviceId);
+    this.unacked.reset(deviceId).catch(() => {});
   }
 
   async send(device: BrokerDevice, command: Command): Promise<void> {
