@@ -147,6 +147,12 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     disconnected: (d) => bus.emit('device.disconnected', { siteId: d.siteId, deviceId: d.id, ...hubOf }),
     cluster: cluster?.broker,
   });
+  // Redis errors reach aedes' 'error' event (no listener would end the process).
+  if (cluster) {
+    (broker.aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
+      log.error({ err }, 'broker'),
+    );
+  }
   const api = await buildApi({
     config,
     log,

@@ -101,7 +101,9 @@ export function createCluster(opts: ClusterOptions) {
     relay,
     broker: {
       mq: clusterMq({ pub: link.connect('mq-pub'), sub: link.connect('mq-sub'), prefix: key('mqtt') }),
-      persistence: redisPersistence({ conn: link.connect('mqtt-sessions', key('mqtt:')) }),
+      persistence: withoutDeadHubsWills(
+        redisPersistence({ conn: link.connect('mqtt-sessions', key('mqtt:')) }),
+      ),
       unacked,
     },
     /** `inner` runs on one hub of the cluster at a time (lease.ts); `name` names its Redis key. */
@@ -152,4 +154,29 @@ export function createCluster(opts: ClusterOptions) {
       },
     ),
   };
+}
+
+interface Will {
+  clientId: string;
+  brokerId: string;
+}
+type Sessions = {
+  streamWill(brokers: unknown): AsyncIterable<Will>;
+  delWill(c: { id: string; brokerId: string }): Promise<unknown>;
+};
+
+/**
+ * A dead hub's Last Wills are dropped, not published: the relay already shows its devices offline
+ * (CLUSTER_DEAD_AFTER_MS), and aedes would publish them minutes later from another hub through
+ * `authorizePublish` — refused with no connection there (an aedes 'error'), or as a stale
+ * "offline" for a device that has meanwhile reconnected to that hub.
+ */
+function withoutDeadHubsWills(persistence: unknown): unknown {
+  const sessions = persistence as Sessions;
+  const stream = sessions.streamWill.bind(sessions);
+  sessions.streamWill = async function* (brokers: unknown) {
+    for await (const will of stream(brokers))
+      await sessions.delWill({ id: will.clientId, brokerId: will.brokerId });
+  };
+  return sessions;
 }
