@@ -16,9 +16,19 @@ type Listener = (message: Message, done: () => void) => void;
  * Redis pub/sub channels are one namespace for every database on the server, so every topic
  * gets `prefix` on Redis and loses it again on the way back.
  */
-export function clusterMq(opts: { pub: Redis; sub: Redis; prefix: string }): mqemitter.MQEmitter {
+export function clusterMq(opts: {
+  pub: Redis;
+  sub: Redis;
+  prefix: string;
+  onError: (err: unknown) => void;
+}): mqemitter.MQEmitter {
   const local = mqemitter({ matchEmptyLevels: true });
   const shared = mqemitterRedis({ pubConn: opts.pub, subConn: opts.sub, matchEmptyLevels: true });
+  // Its connection errors come out here; unheard, they would end the process. ioredis reconnects.
+  (shared as unknown as { state: { on(e: 'error', f: (err: unknown) => void): void } }).state.on(
+    'error',
+    opts.onError,
+  );
   const prefix = `${opts.prefix}/`;
   const wrapped = new Map<string, Map<Listener, Listener>>();
   const unprefixed =

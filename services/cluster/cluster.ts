@@ -41,13 +41,13 @@ export function createCluster(opts: ClusterOptions) {
   const link = new RedisLink(opts.url, (up, message) =>
     up ? opts.log.warn({ message }, 'redis is back') : opts.log.error({ message }, 'redis is down'),
   );
-  const redis = link.connect('hub');
+  const redis = link.connect();
   const key = (name: string) => `${opts.prefix}:${name}`;
   const onError = (err: unknown) => opts.log.error({ err }, 'cluster');
 
   const relay = new BusRelay(opts.bus, {
     pub: redis,
-    sub: link.connect('bus'),
+    sub: link.connect(),
     channel: key('bus'),
     hub,
     deadAfterMs: opts.deadAfterMs,
@@ -100,10 +100,8 @@ export function createCluster(opts: ClusterOptions) {
     },
     relay,
     broker: {
-      mq: clusterMq({ pub: link.connect('mq-pub'), sub: link.connect('mq-sub'), prefix: key('mqtt') }),
-      persistence: withoutDeadHubsWills(
-        redisPersistence({ conn: link.connect('mqtt-sessions', key('mqtt:')) }),
-      ),
+      mq: clusterMq({ pub: link.connect(), sub: link.connect(), prefix: key('mqtt'), onError }),
+      persistence: withoutDeadHubsWills(redisPersistence({ conn: link.connect(key('mqtt:')) })),
       unacked,
     },
     /** `inner` runs on one hub of the cluster at a time (lease.ts); `name` names its Redis key. */

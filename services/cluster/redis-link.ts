@@ -26,10 +26,12 @@ export class RedisLink {
     private readonly onChange: (up: boolean, message: string) => void = () => {},
   ) {}
 
-  /** A new connection; `subscriber` ones may only subscribe (Redis' rule), so each use gets its own. */
-  connect(name: string, keyPrefix?: string): Redis {
+  /**
+   * A new connection; subscribing ones may only subscribe (Redis' rule), so each use gets its own.
+   * No CLIENT SETNAME: a hub once died at start with "Connection in subscriber mode" under load.
+   */
+  connect(keyPrefix?: string): Redis {
     const conn = new Redis(this.url, {
-      connectionName: name,
       keyPrefix,
       // Commands wait for the reconnect instead of failing after 20 tries; aedes and the relay
       // then carry on where they were.
