@@ -72,8 +72,9 @@ async function insert(
   dataDir: string,
   sites: Database['sites'][],
   devices: Database['devices'][],
+  databaseUrl?: string,
 ): Promise<void> {
-  const db = await openStateDb(dataDir);
+  const db = await openStateDb(dataDir, { databaseUrl });
   try {
     for (let i = 0; i < sites.length; i += 500) {
       await db
@@ -93,7 +94,12 @@ async function insert(
 }
 
 /** `sites` sites, each with an occupancy counter (history) and a water dispenser (publisher); the marker. */
-export async function seedFleet(dataDir: string, sites: number, cred: Credentials): Promise<void> {
+export async function seedFleet(
+  dataDir: string,
+  sites: number,
+  cred: Credentials,
+  databaseUrl?: string,
+): Promise<void> {
   const siteRows = [siteRow(MARKER_SITE, 0)];
   const devices = [deviceRow(MARKER_DEVICE, MARKER_SITE, 'occupancy_counter', cred.secretHash)];
   for (let i = 1; i <= sites; i++) {
@@ -101,7 +107,7 @@ export async function seedFleet(dataDir: string, sites: number, cred: Credential
     devices.push(deviceRow(historyDevice(i), siteId(i), 'occupancy_counter', cred.secretHash));
     devices.push(deviceRow(publisherDevice(i), siteId(i), 'water_dispenser', cred.secretHash));
   }
-  await insert(dataDir, siteRows, devices);
+  await insert(dataDir, siteRows, devices, databaseUrl);
 }
 
 /** Idle devices for the connection test, `perSite` to a site like the sensors of one hut. */

@@ -37,6 +37,11 @@ if (process.argv.includes('--only=analytics')) {
   await (await import('./analytics.js')).main();
   process.exit(0);
 }
+// One hub against two linked by Redis (issue 14) is its own run too: bench/cluster.ts.
+if (process.argv.includes('--only=cluster')) {
+  await (await import('./cluster.js')).main();
+  process.exit(0);
+}
 const opts = benchOptions(process.argv.slice(2));
 const startedAt = new Date().toISOString();
 const stamp = startedAt.replace(/[:.]/g, '-').slice(0, 19);

@@ -36,8 +36,12 @@ export async function authenticateDevice<D extends BrokerDevice>(
   certified?: string,
 ): Promise<D> {
   if (certified !== undefined) return byCertificate(devices, clientId, username, certified);
-  const device = username ? devices.get(username) : undefined;
-  const ok = device && password ? await devices.verifySecret(password.toString('utf8'), device) : false;
+  let device = username ? devices.get(username) : undefined;
+  let ok = device && password ? await devices.verifySecret(password.toString('utf8'), device) : false;
+  if (!ok && username && devices.reload) {
+    device = await devices.reload(username);
+    ok = device && password ? await devices.verifySecret(password.toString('utf8'), device) : false;
+  }
   if (!device) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret');
   if (!ok) throw new ConnectRefused(BAD_USERNAME_OR_PASSWORD, 'bad device id or secret', device);
   if (!device.enabled) throw new ConnectRefused(NOT_AUTHORIZED, `device ${device.id} is disabled`);

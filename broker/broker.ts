@@ -6,7 +6,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Command, IngestErrorCode } from '../contract/index.js';
 import { maySubscribe, publishChannel } from './acl.js';
 import { authenticateDevice, ConnectRefused } from './authenticate.js';
-import { CommandOutbox } from './commands.js';
+import { CommandOutbox, type UnackedCounts } from './commands.js';
 import type { BrokerDevice, DeviceDirectory } from './device-directory.js';
 import { DurableAcks } from './durable-acks.js';
 import { guardPacketSize } from './packet-guard.js';
@@ -23,6 +23,8 @@ export interface BrokerHooks<D extends BrokerDevice> {
   refused(device: D, code: IngestErrorCode, message: string): void;
   connected(device: D): void;
   disconnected(device: D): void;
+  /** Several hubs: aedes' fan-out and sessions on Redis, command counts shared (broker/cluster-mq.ts). */
+  cluster?: { mq: unknown; persistence: unknown; unacked: UnackedCounts };
 }
 
 /** Refusals that happen before a device is known, so they cannot be counted per device. */
@@ -81,6 +83,7 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
 
   const aedes = await Aedes.createBroker({
     drainTimeout: 30_000,
+    ...(hooks.cluster && { mq: hooks.cluster.mq, persistence: hooks.cluster.persistence }),
     authenticate(client, username, password, done) {
       authenticateDevice(hooks.devices, client.id, username, password, certifiedDeviceId(client.conn)).then(
         (device) => {
@@ -124,7 +127,7 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
     },
   });
 
-  const outbox = new CommandOutbox(aedes);
+  const outbox = new CommandOutbox(aedes, hooks.cluster?.unacked);
 
   aedes.on('clientReady', (client) => {
     const device = deviceOf.get(client);

@@ -8,10 +8,9 @@ import type { BrokerDevice } from './device-directory.js';
  * command for it, and enough of them would hold the delivery queue that all devices share.
  */
 export class CommandOutbox {
-  private readonly unacked = new Map<string, number>();
-
   constructor(
     private readonly aedes: Aedes,
+    private readonly unacked: UnackedCounts = new LocalUnackedCounts(),
     private readonly maxUnacked = 20,
   ) {
     aedes.on('ack', (packet) => {
@@ -19,9 +18,8 @@ export class CommandOutbox {
       if (!packet || !('topic' in packet)) return;
       const parsed = parseTopic(packet.topic);
       if (parsed?.channel !== 'cmd') return;
-      const n = (this.unacked.get(parsed.deviceId) ?? 1) - 1;
-      if (n <= 0) this.unacked.delete(parsed.deviceId);
-      else this.unacked.set(parsed.deviceId, n);
+      // Shared counts (Redis) may fail; a count left one too high clears at the next connect.
+      this.unacked.add(parsed.deviceId, -1).catch(() => {});
     });
   }
 
@@ -30,15 +28,15 @@ export class CommandOutbox {
    * and a persistent session's queue is sent again and acknowledged afresh.
    */
   reset(deviceId: string): void {
-    this.unacked.delete(deviceId);
+    this.unacked.reset(deviceId).catch(() => {});
   }
 
   async send(device: BrokerDevice, command: Command): Promise<void> {
-    const n = this.unacked.get(device.id) ?? 0;
-    if (n >= this.maxUnacked) {
-      throw new HubError('DEVICE_BUSY', `device ${device.id} has ${n} commands it has not acknowledged`);
+    const n = await this.unacked.add(device.id, 1);
+    if (n > this.maxUnacked) {
+      await this.unacked.add(device.id, -1);
+      throw new HubError('DEVICE_BUSY', `device ${device.id} has ${n - 1} commands it has not acknowledged`);
     }
-    this.unacked.set(device.id, n + 1);
     await new Promise<void>((resolve, reject) =>
       this.aedes.publish(
         {
@@ -52,5 +50,30 @@ export class CommandOutbox {
         (err) => (err ? reject(err) : resolve()),
       ),
     );
+  }
+}
+
+/**
+ * Commands sent and not yet acknowledged, per device. One hub counts in memory; hubs in a cluster
+ * share the count, since a command may be sent by one hub and acknowledged on another.
+ */
+export interface UnackedCounts {
+  /** Adds `delta` (never going below 0) and returns the new count. */
+  add(deviceId: string, delta: 1 | -1): Promise<number>;
+  reset(deviceId: string): Promise<void>;
+}
+
+export class LocalUnackedCounts implements UnackedCounts {
+  private readonly counts = new Map<string, number>();
+
+  async add(deviceId: string, delta: 1 | -1): Promise<number> {
+    const n = Math.max(0, (this.counts.get(deviceId) ?? 0) + delta);
+    if (n === 0) this.counts.delete(deviceId);
+    else this.counts.set(deviceId, n);
+    return n;
+  }
+
+  async reset(deviceId: string): Promise<void> {
+    this.counts.delete(deviceId);
   }
 }

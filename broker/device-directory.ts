@@ -17,4 +17,10 @@ export interface BrokerDevice {
 export interface DeviceDirectory<D extends BrokerDevice = BrokerDevice> {
   get(id: string): D | undefined;
   verifySecret(secret: string, device: D): Promise<boolean>;
+  /**
+   * Reads a device again from where it is kept. Set when another process may have just changed it
+   * (several hubs): a device provisioned or re-keyed on another hub may connect before this one
+   * heard of it.
+   */
+  reload?(id: string): Promise<D | undefined>;
 }

@@ -39,6 +39,8 @@ export const appointmentNotice = z.discriminatedUnion('type', [
 ]);
 
 const deviceRef = z.object({ siteId, deviceId });
+/** In a cluster, the hub whose broker holds the connection: a device may move between hubs. */
+const connection = deviceRef.extend({ hub: z.string().optional() });
 
 export const busEvents = {
   /** After the commit; only readings that were new (a resend of a stored seq is not here). */
@@ -46,8 +48,8 @@ export const busEvents = {
   /** After the commit; only events that were new. */
   'events.stored': z.object({ events: z.array(eventRow) }),
   'status.reported': statusReport,
-  'device.connected': deviceRef,
-  'device.disconnected': deviceRef,
+  'device.connected': connection,
+  'device.disconnected': connection,
   /** A message refused by the broker or ingest, or a failed login with a known device id. */
   'device.refused': deviceRef.extend({
     code: z.enum(ingestErrorCodes),
@@ -69,6 +71,11 @@ export const busEvents = {
   'live.appointments': appointmentsDay,
   /** Feedback given or answered at a site (issue 16); carries the comment: managers and admins only. */
   'feedback.changed': z.object({ item: feedbackItem }),
+  /**
+   * Alert rules, silences or contacts were changed (and stored); in a cluster the hub that runs the
+   * alerts engine reloads them.
+   */
+  'alerts.settings': z.object({ changed: z.enum(['rules', 'silences', 'contacts']) }),
   /** An alert was raised or changed, after it was written to the state store. */
   'alert.changed': z.object({ alert }),
 } as const;

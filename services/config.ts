@@ -63,6 +63,22 @@ export const configSchema = z.object({
   INFLUX_TOKEN: z.string().optional(),
   INFLUX_ORG: z.string().optional(),
   INFLUX_BUCKET: z.string().optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .optional()
+    .describe('links this hub with the others on this Redis (several hubs; needs DATABASE_URL)'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, _ . -')
+    .default('yizhan')
+    .describe("the cluster's Redis keys and channels start with it"),
+  CLUSTER_DEAD_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .default(10_000)
+    .describe('a hub not heard from for this long is gone: its schedulers move to another hub'),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: port.default(8080).describe('HTTP API, dashboard, socket.io and MQTT over WebSocket (/mqtt)'),
   MQTT_HOST: z.string().default('0.0.0.0'),
@@ -255,6 +271,10 @@ const checkedConfigSchema = configSchema
   .refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {
     path: ['WEBHOOK_SECRET'],
     message: 'required when WEBHOOK_URL is set: receivers must be able to verify who sent a notification',
+  })
+  .refine((c) => !c.REDIS_URL || c.DATABASE_URL, {
+    path: ['DATABASE_URL'],
+    message: 'required with REDIS_URL: the hubs of a cluster share one state store',
   })
   .superRefine((c, ctx) => {
     for (const [k, needs] of [

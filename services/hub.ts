@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { createBroker } from '../broker/broker.js';
 import { Certificates } from '../broker/tls-certificates.js';
+import { HubError } from '../contract/index.js';
 import { operationsParts } from './admin/operations.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
 import { AnalyticsService } from './analytics/service.js';
@@ -8,6 +9,7 @@ import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
 import { EventBus } from './bus/event-bus.js';
+import { createCluster } from './cluster/cluster.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
 import { FeedbackService } from './feedback/service.js';
 import { FinderSnapshot } from './finder/snapshot.js';
@@ -99,7 +101,30 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   const devices = new DeviceRepo(db, bus);
   const users = new UserRepo(db, config.SESSION_TTL_H * 3_600_000, bus);
   const ingestErrors = new IngestErrorLog(db, bus);
-  const appointments = await createAppointments({ db, sites, bus, config, log, now: options.now });
+  const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
+  const cluster = config.REDIS_URL
+    ? createCluster({
+        url: config.REDIS_URL,
+        prefix: config.REDIS_PREFIX,
+        deadAfterMs: config.CLUSTER_DEAD_AFTER_MS,
+        bus,
+        devices,
+        rateLimit,
+        log,
+      })
+    : undefined;
+  if (cluster && !config.INFLUX_URL) {
+    log.warn({}, 'REDIS_URL without INFLUX_URL: each hub keeps the readings it took in its own DuckDB');
+  }
+  const appointments = await createAppointments({
+    db,
+    sites,
+    bus,
+    config,
+    log,
+    now: options.now,
+    runOnce: cluster?.leased,
+  });
   const alerts = createAlerts({ db, devices, sites, telemetry, bus, config, log, options: options.alerts });
   const live = new LiveState(devices, bus, {
     timeZone: config.HUB_TZ,
@@ -171,7 +196,6 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         }),
       }
     : null;
-  const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
     bus,
@@ -188,18 +212,27 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     state: await stateDbReady(db),
     ...(await journaled.ready()),
     broker: broker.ready,
+    ...(cluster && { redis: cluster.link.ready }),
   });
+  const hubOf = cluster ? { hub: cluster.hub } : {};
   const broker = await createBroker({
-    devices,
+    devices: cluster ? cluster.directory : devices,
     // Twice the payload limit: a somewhat large payload is refused and counted with the connection
     // kept; a packet beyond this is cut off before it is buffered.
     maxPacketBytes: 2 * config.MAX_PAYLOAD_BYTES + 1024,
     ingest: (device, channel, packet) => ingest.handle(device, channel, packet),
     refused: (d, code, message) =>
       bus.emit('device.refused', { siteId: d.siteId, deviceId: d.id, code, message }),
-    connected: (d) => bus.emit('device.connected', { siteId: d.siteId, deviceId: d.id }),
-    disconnected: (d) => bus.emit('device.disconnected', { siteId: d.siteId, deviceId: d.id }),
+    connected: (d) => bus.emit('device.connected', { siteId: d.siteId, deviceId: d.id, ...hubOf }),
+    disconnected: (d) => bus.emit('device.disconnected', { siteId: d.siteId, deviceId: d.id, ...hubOf }),
+    cluster: cluster?.broker,
   });
+  // Redis errors reach aedes' 'error' event (no listener would end the process).
+  if (cluster) {
+    (broker.aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
+      log.error({ err }, 'broker'),
+    );
+  }
   const api = await buildApi({
     config,
     log,
@@ -223,6 +256,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     tls: certificates,
     ready: () => readiness(),
     metrics,
+    cluster: cluster?.api,
   });
   const socket = attachLiveSocket(api.server, live, users, bus, {
     maxQueuedPackets: config.LIVE_CLIENT_MAX_QUEUE,
@@ -252,6 +286,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       }),
       ...operations.parts,
       part('device directory', () => devices.load()),
+      ...(cluster ? [cluster.part] : []),
       ingestErrors,
       metrics,
       busLog(bus, log),
@@ -260,7 +295,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         async () => live.start({ sites: await sites.list(), latest: await journaled.reads.latest() }),
         () => live.stop(),
       ),
-      alerts,
+      cluster ? cluster.leased('alerts', alerts) : alerts,
       part(
         'ingest',
         () => {},
@@ -341,7 +376,13 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
 async function ensureAdmin(users: UserRepo, config: Config): Promise<string | undefined> {
   if ((await users.count()) > 0) return undefined;
   const password = config.HUB_ADMIN_PASSWORD ?? randomToken(12);
-  await users.create('admin', password, 'admin');
+  try {
+    await users.create('admin', password, 'admin');
+  } catch (err) {
+    // Another hub of the cluster, first started at the same moment, created it.
+    if (err instanceof HubError && err.code === 'USER_EXISTS') return undefined;
+    throw err;
+  }
   return config.HUB_ADMIN_PASSWORD ? undefined : password;
 }
 

@@ -1,38 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, eventually, provision, siteFixture } from './helpers/hub.js';
 import { cleanupAfterAll, type HubProcess, loadHubEnv, startHubProcess } from './helpers/hub-process.js';
-import { type Influxd, influxdAvailable, startInfluxd } from './helpers/influxd.js';
+import { type Influxd, influxdAvailable, startInfluxd, storedSeqs } from './helpers/influxd.js';
 import { devicePublisher } from './helpers/publisher.js';
 
 const DEVICES = 30;
 const PASSWORD = 'crash-test-password';
 const missing = influxdAvailable();
 if (missing) console.log(`InfluxDB crash test skipped: ${missing}`);
-
-/**
- * How often each device/seq is stored in influxd, read from the sub-millisecond part of each point's
- * time (influx-store.ts `nanos`). Times come as RFC 3339 text, since ns epochs exceed 2^53.
- */
-async function storedSeqs(influxd: Influxd): Promise<Map<string, number>> {
-  const q = "select value from readings where metric = 'occupancy' group by device";
-  const res = await fetch(`${influxd.url}/query?db=yizhan`, {
-    method: 'POST',
-    body: new URLSearchParams({ q }),
-  });
-  const body = (await res.json()) as {
-    results: { series?: { tags: { device: string }; values: [string, number][] }[] }[];
-  };
-  const stored = new Map<string, number>();
-  for (const s of body.results[0]?.series ?? []) {
-    for (const [time] of s.values) {
-      // RFC 3339 drops trailing zeros of the fraction: pad it back to nanoseconds.
-      const frac = (/\.(\d+)Z$/.exec(time)?.[1] ?? '').padEnd(9, '0');
-      const key = `${s.tags.device}/${Number(frac.slice(3))}`;
-      stored.set(key, (stored.get(key) ?? 0) + 1);
-    }
-  }
-  return stored;
-}
 
 describe.skipIf(missing !== undefined)('durability under a crash, telemetry on InfluxDB', () => {
   const cleanup = cleanupAfterAll();

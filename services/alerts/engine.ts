@@ -1,6 +1,7 @@
 import type { BusEvents, EffectiveRule, EventRow, ReadingRow, Silence, Site } from '../../contract/index.js';
 import { isOpenAt } from '../../contract/index.js';
 import type { EventBus } from '../bus/event-bus.js';
+import { DeviceLinks } from '../live/device-links.js';
 import type { DeviceRecord, DeviceRepo } from '../state/devices.js';
 import type { AlertClock } from './clock.js';
 import { type AlertLedger, alertKey } from './ledger.js';
@@ -43,6 +44,8 @@ const MAX_REFUSAL_AGE_MS = 3_600_000;
  */
 export class AlertEngine {
   private readonly observed = new Map<string, Observed>();
+  /** A device moving between hubs is online throughout (several hubs, issue 14). */
+  private readonly links = new DeviceLinks();
   private readonly trackers = new Map<string, Tracker>();
   private readonly plans = new Map<string, Plan>();
   private readonly sites = new Map<string, Site>();
@@ -96,8 +99,9 @@ export class AlertEngine {
       'readings.stored': ({ readings }) => this.onReadings(readings),
       'events.stored': ({ events }) => this.onEvents(events),
       'status.reported': (r) => this.onStatus(r),
-      'device.connected': ({ deviceId }) => this.onLink(deviceId, true),
-      'device.disconnected': ({ deviceId }) => this.onLink(deviceId, false),
+      'device.connected': ({ deviceId, hub }) => this.onLink(deviceId, this.links.apply(deviceId, true, hub)),
+      'device.disconnected': ({ deviceId, hub }) =>
+        this.onLink(deviceId, this.links.apply(deviceId, false, hub)),
       'device.refused': ({ deviceId, code }) => this.onRefused(deviceId, code),
       'device.changed': ({ device }) => this.onDeviceChanged(device.id, device.siteId),
       'site.changed': ({ site }) => {

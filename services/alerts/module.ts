@@ -71,6 +71,20 @@ export function createAlerts(deps: {
   const dispatcher = new AlertDispatcher(repo, ledger, engine, () => contacts, outbox, clock);
   engine.afterTick = (now) => dispatcher.run(now);
   const enabled = config.ALERTS === 'on';
+  const reload = {
+    rules: async () => {
+      await rules.load();
+      engine.tick();
+    },
+    silences: async () => {
+      engine.setSilences(await repo.silences(undefined, clock.now()));
+      engine.tick();
+    },
+    contacts: async () => {
+      contacts = await repo.contacts();
+    },
+  };
+  let offSettings = () => {};
 
   return {
     name: 'alerts',
@@ -87,11 +101,17 @@ export function createAlerts(deps: {
       publicUrl = url;
     },
     async reloadContacts() {
-      contacts = await repo.contacts();
+      await reload.contacts();
+      bus.emit('alerts.settings', { changed: 'contacts' });
     },
     async reloadSilences() {
-      engine.setSilences(await repo.silences(undefined, clock.now()));
+      await reload.silences();
+      bus.emit('alerts.settings', { changed: 'silences' });
+    },
+    /** A rule override was set or dropped here (the RuleBook already has it). */
+    rulesChanged() {
       engine.tick();
+      bus.emit('alerts.settings', { changed: 'rules' });
     },
     async start() {
       if (!enabled) return;
@@ -105,9 +125,14 @@ export function createAlerts(deps: {
         silences: await repo.silences(undefined, clock.now()),
       });
       outbox.start();
+      // Several hubs: a change made through another hub's API reaches the engine running here.
+      offSettings = bus.on('alerts.settings', ({ changed }) => {
+        if (bus.fromOtherHub) reload[changed]().catch((err) => log.error({ err }, 'alerts settings'));
+      });
     },
     async stop() {
       if (!enabled) return;
+      offSettings();
       engine.stop();
       await ledger.settled();
       await outbox.stop();

@@ -87,7 +87,7 @@ export function alertConfigRoutes(
           currentUser(request).username,
           now(),
         );
-        ctx.alerts.engine.tick();
+        ctx.alerts.rulesChanged();
         return { rules: rules.resolve(site, d) };
       },
     );
@@ -108,7 +108,7 @@ export function alertConfigRoutes(
         if (!(await rules.remove(request.query.siteId, d?.id ?? null, request.params.ruleId))) {
           throw new HubError('RULE_NOT_FOUND', `no override of ${request.params.ruleId} here`);
         }
-        ctx.alerts.engine.tick();
+        ctx.alerts.rulesChanged();
         return reply.code(204).send();
       },
     );

@@ -1,10 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Broker } from '../../broker/broker.js';
 import type { Certificates } from '../../broker/tls-certificates.js';
 import type { Alerts } from '../alerts/module.js';
 import type { AnalyticsService } from '../analytics/service.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
+import type { Outage } from '../cluster/redis-link.js';
 import type { Config } from '../config.js';
 import type { FeedbackService } from '../feedback/service.js';
 import type { FinderSnapshot } from '../finder/snapshot.js';
@@ -53,4 +55,13 @@ export interface ApiContext {
   /** Planners' trends (issue 12); null when the telemetry store keeps no rollups (InfluxDB). */
   analytics: { service: AnalyticsService; rollups: DuckDbRollups } | null;
   ready: () => Promise<Record<string, boolean>>;
+  /**
+   * Several hubs (REDIS_URL): when Redis was down, for /readyz; this hub's share, for /api/stats;
+   * the store that per-address rate limits count in, so that every hub counts the same.
+   */
+  cluster?: {
+    outages(): readonly Outage[];
+    stats(): Record<string, unknown>;
+    rateLimitStore(name: string): { redis: Redis; nameSpace: string; skipOnError: true };
+  };
 }

@@ -2,6 +2,7 @@ import { type AppointmentNotice, isoLocal } from '../../contract/index.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
 import { OutboxRepo } from '../outbox/repo.js';
+import { type Part, part } from '../parts.js';
 import type { StateDb } from '../state/db.js';
 import type { SiteRepo } from '../state/sites.js';
 import { AuditLog } from './audit.js';
@@ -32,6 +33,8 @@ export async function createAppointments(deps: {
   config: Config;
   log: Log;
   now?: () => number;
+  /** Several hubs: runs the scheduler on one of them at a time (services/cluster/lease.ts). */
+  runOnce?: (name: string, inner: Part) => Part;
 }) {
   const { db, sites, config, bus, log } = deps;
   const now = deps.now ?? Date.now;
@@ -101,6 +104,13 @@ export async function createAppointments(deps: {
     onError,
   });
 
+  const sweeping = part(
+    'appointment sweep',
+    () => scheduler.start(),
+    () => scheduler.stop(),
+  );
+  const sweeper = deps.runOnce ? deps.runOnce('appointment-sweep', sweeping) : sweeping;
+
   let unsubscribe: () => void = () => {};
   return {
     name: 'appointments',
@@ -119,12 +129,12 @@ export async function createAppointments(deps: {
         if (notice && webhook.enabled) notify(notice).catch(onError);
       });
       live.start();
-      await scheduler.start();
+      await sweeper.start();
       await webhook.start();
     },
     async stop() {
       unsubscribe();
-      await scheduler.stop();
+      await sweeper.stop();
       await live.stop();
       await webhook.stop();
     },

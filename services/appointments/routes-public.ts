@@ -27,12 +27,13 @@ import type { BookingRow } from './repo.js';
  * Numbers travel in POST bodies, never in URLs, so they stay out of access logs.
  */
 export function publicAppointmentRoutes(
-  ctx: Pick<ApiContext, 'appointments' | 'config' | 'sites'>,
+  ctx: Pick<ApiContext, 'appointments' | 'config' | 'sites' | 'cluster'>,
 ): FastifyPluginAsyncZod {
   const { appointments: a } = ctx;
   return async (app) => {
     await app.register(rateLimit, {
       global: true,
+      ...ctx.cluster?.rateLimitStore('public'),
       max: ctx.config.PUBLIC_RATE_LIMIT_MAX,
       timeWindow: ctx.config.PUBLIC_RATE_LIMIT_WINDOW_S * 1000,
       errorResponseBuilder: (_request, c) =>

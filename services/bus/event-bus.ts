@@ -16,6 +16,11 @@ interface Log {
 export class EventBus {
   private readonly listeners = new Map<BusEventName, Set<Listener<BusEventName>>>();
   readonly stats = { emitted: 0, listenerErrors: 0 };
+  /**
+   * True while an event that happened on another hub of the cluster is delivered (the relay emits
+   * it here): a listener that writes what it hears, once per cluster, skips it.
+   */
+  fromOtherHub = false;
 
   constructor(private log: Log = { error: () => {} }) {}
 

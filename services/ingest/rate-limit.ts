@@ -40,7 +40,29 @@ export class DeviceRateLimit {
     if (b && this.tokens(b, now) >= this.burst) this.buckets.delete(deviceId);
   }
 
-  private get refillMs(): number {
+  /**
+   * A bucket that is not full, by the wall clock, for the hub the device reconnects to (several
+   * hubs): hopping between hubs must not refill it.
+   */
+  handOver(deviceId: string, now = performance.now()): { tokens: number; at: number } | undefined {
+    const b = this.buckets.get(deviceId);
+    if (!b) return undefined;
+    const tokens = this.tokens(b, now);
+    return tokens >= this.burst ? undefined : { tokens, at: Date.now() };
+  }
+
+  takeOver(deviceId: string, given: { tokens: number; at: number }, now = performance.now()): void {
+    const tokens = Math.min(
+      this.burst,
+      given.tokens + (Math.max(0, Date.now() - given.at) / 1000) * this.ratePerS,
+    );
+    const b = this.buckets.get(deviceId);
+    // Whichever has fewer tokens: what this hub already counted since the connect stays counted.
+    if (!b || this.tokens(b, now) > tokens) this.buckets.set(deviceId, { tokens, at: now });
+  }
+
+  /** How long a bucket takes to fill up again from empty. */
+  get refillMs(): number {
     return (this.burst / this.ratePerS) * 1000;
   }
 

@@ -11,6 +11,7 @@ import { type DeviceExtras, healthOf, isOpenAt, siteIssues } from '../../contrac
 import type { EventBus } from '../bus/event-bus.js';
 import type { DeviceRecord, DeviceRepo } from '../state/devices.js';
 import type { LatestValue } from '../telemetry/store.js';
+import { DeviceLinks } from './device-links.js';
 
 interface DeviceLiveState extends DeviceExtras {
   online: boolean;
@@ -47,6 +48,7 @@ export class LiveState {
   private readonly state = new Map<string, DeviceLiveState>();
   private readonly dirty = new Set<string>();
   private readonly lastHealth = new Map<string, string>();
+  private readonly links = new DeviceLinks();
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: () => void = () => {};
   private hub: HubStatus = { telemetryStore: 'ok', since: null, message: null };
@@ -66,8 +68,10 @@ export class LiveState {
       'readings.stored': ({ readings }) => this.applyReadings(readings),
       'events.stored': ({ events }) => this.applyEvents(events),
       'status.reported': (r) => this.applyStatus(r),
-      'device.connected': ({ deviceId }) => this.setOnline(deviceId, true),
-      'device.disconnected': ({ deviceId }) => this.setOnline(deviceId, false),
+      'device.connected': ({ deviceId, hub }) =>
+        this.setOnline(deviceId, this.links.apply(deviceId, true, hub)),
+      'device.disconnected': ({ deviceId, hub }) =>
+        this.setOnline(deviceId, this.links.apply(deviceId, false, hub)),
       'device.changed': ({ device }) => this.dirty.add(device.siteId),
       'site.changed': ({ site }) => this.setSite(site),
       'store.health': (status) => {

@@ -46,6 +46,17 @@ export class DeviceRepo {
     for (const r of rows) this.put(toRecord(r));
   }
 
+  /** Reads one device again after another hub changed it (several hubs, issue 14). */
+  async refresh(id: string): Promise<void> {
+    const row = await this.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+    const old = this.byId.get(id);
+    if (old && (!row || row.site_id !== old.siteId)) {
+      this.byId.delete(id);
+      this.idsBySite.get(old.siteId)?.delete(id);
+    }
+    if (row) this.put(toRecord(row));
+  }
+
   get(id: string): DeviceRecord | undefined {
     return this.byId.get(id);
   }

@@ -20,7 +20,10 @@ export class IngestErrorLog {
 
   /** Counts every refusal the bus reports, from the broker and from ingest alike. */
   async start(): Promise<void> {
-    this.unsubscribe = this.bus.on('device.refused', (r) => this.record(r.deviceId, r.code, r.message));
+    this.unsubscribe = this.bus.on('device.refused', (r) => {
+      // The hub that refused it counts it; another hub's relay copy is for its alerts and live view.
+      if (!this.bus.fromOtherHub) this.record(r.deviceId, r.code, r.message);
+    });
     // A failed flush (disk full) puts its counts back and tries again on the next tick.
     this.timer = setInterval(() => this.flush().catch(() => {}), this.flushMs);
     this.timer.unref();

@@ -6,12 +6,15 @@ import { currentUser, requireUser, SESSION_COOKIE } from '../../auth/session.js'
 import { sessionId } from '../../state/users.js';
 import type { ApiContext } from '../context.js';
 
-export function authRoutes(ctx: Pick<ApiContext, 'config' | 'users' | 'log'>): FastifyPluginAsyncZod {
+export function authRoutes(
+  ctx: Pick<ApiContext, 'config' | 'users' | 'log' | 'cluster'>,
+): FastifyPluginAsyncZod {
   return async (app) => {
     // Each attempt costs a deliberately slow hash on the same thread pool that checks devices'
     // secrets at CONNECT, so guessing is limited per address as well as slow.
     await app.register(rateLimit, {
       global: false,
+      ...ctx.cluster?.rateLimitStore('login'),
       errorResponseBuilder: (_request, c) =>
         new HubError('RATE_LIMITED', `too many login attempts; try again in ${c.after}`),
     });

@@ -4,10 +4,24 @@ import { z } from 'zod';
 import { requireUser } from '../../auth/session.js';
 import type { ApiContext } from '../context.js';
 
-const readiness = z.object({ ok: z.boolean(), parts: z.record(z.string(), z.boolean()) });
+const readiness = z.object({
+  ok: z.boolean(),
+  parts: z.record(z.string(), z.boolean()),
+  outages: z
+    .array(
+      z.object({
+        part: z.string(),
+        from: z.number().describe('ms since the epoch'),
+        to: z.number().nullable().describe('null while it lasts'),
+        message: z.string(),
+      }),
+    )
+    .optional()
+    .describe('in a cluster: when Redis was down, the last 20 times, so a short outage is seen after it'),
+});
 
 export function healthRoutes(
-  ctx: Pick<ApiContext, 'broker' | 'bus' | 'finder' | 'ingest' | 'live' | 'ready' | 'users'>,
+  ctx: Pick<ApiContext, 'broker' | 'bus' | 'finder' | 'ingest' | 'live' | 'ready' | 'users' | 'cluster'>,
 ): FastifyPluginAsyncZod {
   return async (app) => {
     // Event-loop stalls are what a station manager feels as a frozen dashboard; keep them visible.
@@ -32,7 +46,10 @@ export function healthRoutes(
       async (_request, reply) => {
         const parts = await ctx.ready();
         const ok = Object.values(parts).every(Boolean);
-        return reply.code(ok ? 200 : 503).send({ ok, parts });
+        const outages = ctx.cluster?.outages();
+        return reply
+          .code(ok ? 200 : 503)
+          .send({ ok, parts, ...(outages?.length && { outages: [...outages] }) });
       },
     );
 
@@ -53,6 +70,7 @@ export function healthRoutes(
       rssBytes: process.memoryUsage().rss,
       uptimeS: Math.round(process.uptime()),
       eventLoopDelayMs: { max: loop.max / 1e6, p99: loop.percentile(99) / 1e6 },
+      ...(ctx.cluster && { cluster: ctx.cluster.stats() }),
     });
 
     app.get(
