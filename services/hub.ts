@@ -20,6 +20,7 @@ import { IngestErrorLog } from './state/ingest-errors.js';
 import { SiteRepo } from './state/sites.js';
 import { UserRepo } from './state/users.js';
 import { openTelemetryStore } from './telemetry/open.js';
+import type { TelemetryStore } from './telemetry/store.js';
 
 export interface Hub {
   config: Config;
@@ -34,6 +35,12 @@ export interface Hub {
   /** The public finder's snapshot; its stats count builds against requests. */
   finder: FinderSnapshot;
   alerts: Alerts;
+  /**
+   * The telemetry store as the API reads it. Its write() goes straight to the store, past the
+   * journal and the bus, so nothing written there reaches live state or alerts: for history only
+   * (the demo's backfill), never for live readings.
+   */
+  telemetry: TelemetryStore;
   close(): Promise<void>;
 }
 
@@ -230,6 +237,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     appointments,
     finder,
     alerts,
+    telemetry: journaled.reads,
     close: () => {
       closing ??= stopAll();
       return closing;
