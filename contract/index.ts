@@ -1,4 +1,5 @@
 export * from './alerts.js';
+export * from './analytics.js';
 export * from './appointments.js';
 export * from './bus.js';
 export * from './device/index.js';

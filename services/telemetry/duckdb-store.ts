@@ -15,6 +15,9 @@ import { metricNames } from '../../contract/index.js';
 import { bulkInsert, eventColumns, readingColumns } from './duckdb-bulk-insert.js';
 import { keyOf, keysInTable } from './duckdb-keys.js';
 import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
+import { DuckDbRollups } from './rollup-duckdb.js';
+import { rollupMarker } from './rollup-marks.js';
+import { prepareRollupSchema } from './rollup-schema.js';
 import { SeqIndex } from './seq-index.js';
 import { bucketGrid, type LatestValue, type RangeSpec, type TelemetryStore } from './store.js';
 
@@ -69,15 +72,15 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
  * `threads`: DuckDB's worker threads. One is the default here: on two shared cores, extra workers
  * spun and cost a commit of 1,600 readings 21 ms of CPU instead of 13 ms (measured).
  */
-export async function openDuckDbStore(
-  path: string,
-  opts: { threads?: number } = {},
-): Promise<TelemetryStore> {
+export type DuckDbStore = TelemetryStore & { readonly rollups: DuckDbRollups };
+
+export async function openDuckDbStore(path: string, opts: { threads?: number } = {}): Promise<DuckDbStore> {
   const instance = await DuckDBInstance.create(path, { threads: String(opts.threads ?? 1) });
   const conns: DuckDBConnection[] = [];
   try {
     conns.push(await instance.connect(), await instance.connect());
     await prepareSchema(conns[0]!);
+    await prepareRollupSchema(conns[0]!);
   } catch (err) {
     // Connections hold the database open, so they go first or the file stays locked.
     for (const c of conns) c.closeSync();
@@ -87,6 +90,9 @@ export async function openDuckDbStore(
   const [w, r] = conns as [DuckDBConnection, DuckDBConnection];
   const readings = bulkInsert<ReadingRow>('readings', 'INSERT');
   const events = bulkInsert<EventRow>('events', 'INSERT OR IGNORE');
+  const marker = rollupMarker();
+  const rollups = new DuckDbRollups(instance);
+  await rollups.open();
   const stored = new SeqIndex();
   for (const [device, lo, hi] of await storedSeqRuns(w)) stored.addRun(device, lo, hi);
 
@@ -121,6 +127,7 @@ export async function openDuckDbStore(
 
   return {
     name: 'duckdb',
+    rollups,
 
     async write(batch) {
       guard();
@@ -137,6 +144,7 @@ export async function openDuckDbStore(
         try {
           const newReadings = await readings.insert(w, readingColumns(fresh), fresh);
           const newEvents = await events.insert(w, eventColumns, freshEvents);
+          await marker.mark(w, fresh, freshEvents);
           // COMMIT appends to the WAL and fsyncs it before returning (checked with strace on 1.5.6).
           await w.run('COMMIT');
           for (const r of fresh) stored.add(r.deviceId, r.seq);
@@ -299,6 +307,8 @@ export async function openDuckDbStore(
       closing ??= barrier.then(async () => {
         await readings.destroy();
         await events.destroy();
+        await marker.destroy();
+        rollups.close();
         r.closeSync();
         w.closeSync();
         instance.closeSync();

@@ -1,0 +1,110 @@
+import { metricNames } from '../../contract/index.js';
+import { metricColumn } from './duckdb-schema.js';
+import { FIVE_MIN } from './rollup-calendar.js';
+
+/**
+ * The SQL of rollups, in one place. `keys` names a relation of (device_id, b): five-minute buckets
+ * to compute from the raw tables; `$lo`/`$hi` bound them in time so DuckDB skips row groups.
+ */
+const cols = metricNames.map(metricColumn).join(', ');
+const FIVE_MIN_H = FIVE_MIN / 3_600_000;
+
+export const ROLLUP_COLUMNS =
+  't, t_end, site_id, device_id, metric, n, sum, min, max, first, first_ts, last, last_ts, fall, area, up5';
+
+/** Rollup rows of five-minute buckets, straight from readings and events. */
+export function fiveMinuteFromRaw(keys: string): string {
+  return `
+  SELECT * FROM (
+    WITH raw AS MATERIALIZED (
+      SELECT r.site_id, r.device_id, k.b AS t, epoch_ms(r.ts) AS ms, r.seq, ${cols}
+      FROM readings r JOIN ${keys} k ON r.device_id = k.device_id
+        AND epoch_ms(r.ts) >= k.b AND epoch_ms(r.ts) < k.b + ${FIVE_MIN}
+      WHERE r.ts >= make_timestamp($lo * 1000) AND r.ts < make_timestamp($hi * 1000)),
+    lagged AS (
+      SELECT *, lag(v) OVER (PARTITION BY device_id, metric, t ORDER BY ms, seq) AS pv
+      FROM (UNPIVOT raw ON ${cols} INTO NAME metric VALUE v))
+    SELECT t, t + ${FIVE_MIN} AS t_end, any_value(site_id) AS site_id, device_id, metric, count(*) AS n,
+      sum(v) AS sum, min(v) AS min, max(v) AS max,
+      arg_min(v, {'ms': ms, 'seq': seq}) AS first, min(ms) AS first_ts,
+      arg_max(v, {'ms': ms, 'seq': seq}) AS last, max(ms) AS last_ts,
+      coalesce(sum(greatest(pv - v, 0)), 0) AS fall, avg(v) * ${FIVE_MIN_H} AS area, 1 AS up5
+    FROM lagged GROUP BY t, device_id, metric
+    UNION ALL BY NAME
+    SELECT t, t + ${FIVE_MIN} AS t_end, any_value(site_id) AS site_id, device_id, '_up' AS metric,
+      count(*) AS n, 1 AS up5
+    FROM raw GROUP BY t, device_id
+    UNION ALL BY NAME
+    SELECT k.b AS t, k.b + ${FIVE_MIN} AS t_end, any_value(e.site_id) AS site_id, e.device_id,
+      'ev:' || e.type || coalesce(':' || e.item, '') AS metric, count(*) AS n
+    FROM events e JOIN ${keys} k ON e.device_id = k.device_id
+      AND epoch_ms(e.ts) >= k.b AND epoch_ms(e.ts) < k.b + ${FIVE_MIN}
+    WHERE e.ts >= make_timestamp($lo * 1000) AND e.ts < make_timestamp($hi * 1000)
+    GROUP BY k.b, e.device_id, metric)`;
+}
+
+/**
+ * Rollup rows of larger buckets from smaller ones: `keys` holds (device_id, t, t_end) of the
+ * parent buckets. A level that fell between two children counts as fallen too.
+ */
+export function parentFromChildren(child: string, keys: string): string {
+  return `
+  SELECT t, t_end, any_value(site_id) AS site_id, device_id, metric, sum(n) AS n, sum(sum) AS sum,
+    min(min) AS min, max(max) AS max, arg_min(first, first_ts) AS first, min(first_ts) AS first_ts,
+    arg_max(last, last_ts) AS last, max(last_ts) AS last_ts,
+    sum(fall) + coalesce(sum(greatest(prev_last - first, 0)), 0) AS fall, sum(area) AS area,
+    sum(up5) AS up5
+  FROM (
+    SELECT k.t, k.t_end, c.site_id, c.device_id, c.metric, c.n, c.sum, c.min, c.max, c.first,
+      c.first_ts, c.last, c.last_ts, c.fall, c.area, c.up5,
+      lag(c.last) OVER (PARTITION BY c.device_id, c.metric, k.t ORDER BY c.t) AS prev_last
+    FROM ${child} c JOIN ${keys} k ON c.device_id = k.device_id AND c.t >= k.t AND c.t < k.t_end
+    WHERE c.t >= $lo AND c.t < $hi)
+  GROUP BY t, t_end, device_id, metric`;
+}
+
+/** How rollup rows combine into a bucket of a query (`k`), per site and metric. */
+export const COMBINE = `sum(n) AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+  arg_max(last, last_ts) AS last, sum(fall) AS fall, sum(area) AS area, sum(up5) AS up5`;
+
+/** Conditions on a rollup relation's site and metric: `$sites` and `$metrics` lists, when given. */
+export interface RowFilter {
+  sites: boolean;
+  metrics: boolean;
+}
+
+function cond(alias: string, f: RowFilter, metric = true): string {
+  const out = ['true'];
+  if (f.sites) out.push(`list_contains($sites, ${alias}.site_id)`);
+  if (f.metrics && metric) out.push(`list_contains($metrics, ${alias}.metric)`);
+  return out.join(' AND ');
+}
+
+const prefixed = (alias: string) =>
+  ROLLUP_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
+/**
+ * CTEs ending in \`rows\`: real-time rollup rows of [$start, $end) at the grain of \`table\`. Its
+ * rows, except buckets holding a five-minute bucket not rolled up yet; those come from the
+ * five-minute rollups plus the raw rows of the dirty five-minute buckets themselves. Expects a CTE
+ * \`sb\` (t, t_end) of the table's buckets over the range, and $lo = $start, $hi = $end.
+ */
+export function realTimeRows(table: string, f: RowFilter): string {
+  return `
+  dirty AS MATERIALIZED (
+    SELECT DISTINCT d.device_id, d.b FROM rollup_dirty d WHERE d.b >= $start AND d.b < $end AND ${cond('d', f, false)}),
+  dsb AS MATERIALIZED (
+    SELECT DISTINCT d.device_id, sb.t, sb.t_end FROM dirty d JOIN sb ON d.b >= sb.t AND d.b < sb.t_end),
+  fresh AS (${fiveMinuteFromRaw('dirty')}),
+  rows AS (
+    SELECT ${prefixed('r')} FROM ${table} r
+    WHERE r.t >= $start AND r.t < $end AND ${cond('r', f)}
+      AND NOT EXISTS (SELECT 1 FROM dsb WHERE dsb.device_id = r.device_id AND dsb.t = r.t)
+    UNION ALL
+    SELECT ${prefixed('c')} FROM rollup_5m c JOIN dsb ON c.device_id = dsb.device_id AND c.t >= dsb.t AND c.t < dsb.t_end
+    WHERE ${cond('c', f)} AND NOT EXISTS (SELECT 1 FROM dirty WHERE dirty.device_id = c.device_id AND dirty.b = c.t)
+    UNION ALL
+    SELECT ${prefixed('x')} FROM fresh x WHERE ${cond('x', f)})`;
+}
