@@ -39,6 +39,13 @@ export const router = createRouter({
       component: () => import('./views/WatchlistView.vue'),
       meta: { roles: ['admin', 'planner'] },
     },
+    {
+      // Planners' usage trends (issue 12); a manager's page covers their own sites.
+      path: '/trends',
+      name: 'trends',
+      component: () => import('./views/TrendsView.vue'),
+      meta: { roles: rolesFor.trends },
+    },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
   scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },

@@ -3,6 +3,7 @@ import { appointmentsEn } from './appointments.en.js';
 import { deviceTextsEn } from './device-texts.en.js';
 import { feedbackEn } from './feedback.en.js';
 import { langEn } from './lang.js';
+import { trendsEn } from './trends.en.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
@@ -65,6 +66,7 @@ const en: MessageSchema = {
     devices: 'Devices',
     users: 'Users',
     watchlist: 'Red & black list',
+    trends: 'Trends',
     alerts: 'Alerts',
   },
   role: {
@@ -168,6 +170,7 @@ const en: MessageSchema = {
   ...deviceTextsEn,
   appt: appointmentsEn,
   feedback: feedbackEn,
+  trends: trendsEn,
   users: {
     heading: 'Users',
     create: 'New user',
