@@ -100,6 +100,19 @@ export const configSchema = z.object({
     .min(0.01)
     .default(30)
     .describe('readings older than this many days are refused'),
+  RAW_RETENTION_D: z.coerce
+    .number()
+    .min(1)
+    .max(3650)
+    .default(30)
+    .describe('raw readings and events are purged after this many days; rollups are kept for years'),
+  ROLLUP_EVERY_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(60)
+    .describe('how often new readings are rolled up (queries include the rest from raw meanwhile)'),
   LIVE_CLIENT_MAX_QUEUE: z.coerce
     .number()
     .int()

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createBroker } from '../broker/broker.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
+import { AnalyticsService } from './analytics/service.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
 import { randomToken } from './auth/passwords.js';
@@ -19,7 +20,8 @@ import { DeviceRepo } from './state/devices.js';
 import { IngestErrorLog } from './state/ingest-errors.js';
 import { SiteRepo } from './state/sites.js';
 import { UserRepo } from './state/users.js';
-import { openTelemetryStore } from './telemetry/open.js';
+import { openTelemetry } from './telemetry/open.js';
+import { RollupScheduler } from './telemetry/rollup-scheduler.js';
 import type { TelemetryStore } from './telemetry/store.js';
 
 export interface Hub {
@@ -41,6 +43,8 @@ export interface Hub {
    * (the demo's backfill), never for live readings.
    */
   telemetry: TelemetryStore;
+  /** Rolls up and purges telemetry (DuckDB store only); tests flush it. */
+  rollups: RollupScheduler | null;
   close(): Promise<void>;
 }
 
@@ -70,7 +74,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
   });
-  const telemetry = await openTelemetryStore(config).catch(async (err) => {
+  const { store: telemetry, rollups } = await openTelemetry(config).catch(async (err) => {
     await db.destroy();
     throw err;
   });
@@ -104,6 +108,27 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     bus,
   });
   const { commit } = journaled;
+  const rollupScheduler = rollups
+    ? new RollupScheduler(rollups, {
+        timeZone: config.HUB_TZ,
+        everyMs: config.ROLLUP_EVERY_S * 1000,
+        retentionMs: config.RAW_RETENTION_D * 86_400_000,
+        onError: (err) => log.error({ err }, 'rollups'),
+      })
+    : null;
+  const analytics = rollups
+    ? {
+        rollups,
+        service: new AnalyticsService({
+          rollups,
+          sites,
+          devices,
+          screening: appointments.summaries,
+          timeZone: config.HUB_TZ,
+          now: options.now,
+        }),
+      }
+    : null;
   const rateLimit = new DeviceRateLimit(config.DEVICE_RATE_PER_S, config.DEVICE_RATE_BURST);
   const ingest = new Ingest(
     commit,
@@ -143,6 +168,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     finder,
     feedback,
     alerts,
+    analytics,
     mqttPort: () => broker.port,
     ready: async () => ({
       state: await stateDbReady(db),
@@ -171,6 +197,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         () => telemetry.close(),
       ),
       ...journaled.parts,
+      ...(rollupScheduler ? [rollupScheduler] : []),
       part('admin user', async () => {
         generatedAdminPassword = await ensureAdmin(users, config);
       }),
@@ -238,6 +265,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     finder,
     alerts,
     telemetry: journaled.reads,
+    rollups: rollupScheduler,
     close: () => {
       closing ??= stopAll();
       return closing;

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../../broker/broker.js';
 import type { Alerts } from '../alerts/module.js';
+import type { AnalyticsService } from '../analytics/service.js';
 import type { Appointments } from '../appointments/module.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Config } from '../config.js';
@@ -12,6 +13,7 @@ import type { DeviceRepo } from '../state/devices.js';
 import type { IngestErrorLog } from '../state/ingest-errors.js';
 import type { SiteRepo } from '../state/sites.js';
 import type { UserRepo } from '../state/users.js';
+import type { DuckDbRollups } from '../telemetry/rollup-duckdb.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 
 /** What the HTTP routes may work with, built once by the hub; each route plugin takes only the fields it uses (`Pick`). */
@@ -35,6 +37,8 @@ export interface ApiContext {
   /** Station feedback (issue 16). */
   feedback: FeedbackService;
   alerts: Alerts;
+  /** Planners' trends (issue 12); null when the telemetry store keeps no rollups (InfluxDB). */
+  analytics: { service: AnalyticsService; rollups: DuckDbRollups } | null;
   /** The MQTT port devices should use, as actually bound. */
   mqttPort: () => number;
   ready: () => Promise<Record<string, boolean>>;

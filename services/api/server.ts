@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { HubError } from '../../contract/index.js';
 import { alertRoutes } from '../alerts/routes.js';
+import { analyticsRoutes, analyticsUnavailable } from '../analytics/routes.js';
 import { appointmentRoutes } from '../appointments/routes.js';
 import { publicFeedbackRoutes, staffFeedbackRoutes } from '../feedback/routes.js';
 import { finderRoutes, posterRoutes } from '../finder/routes.js';
@@ -98,6 +99,12 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(staffFeedbackRoutes(ctx), { prefix: '/api' });
   await app.register(posterRoutes(ctx), { prefix: '/api' });
   await app.register(alertRoutes(ctx), { prefix: '/api' });
+  await app.register(
+    ctx.analytics
+      ? analyticsRoutes({ users: ctx.users, analytics: ctx.analytics.service, rollups: ctx.analytics.rollups })
+      : analyticsUnavailable,
+    { prefix: '/api/analytics' },
+  );
 
   if (builtDashboardDir) {
     await app.register(fastifyStatic, {

@@ -10,7 +10,13 @@ import {
 } from '@duckdb/node-api';
 import { bucketOf, FIVE_MIN } from './rollup-calendar.js';
 import { type RollupGrain, rollupTable } from './rollup-schema.js';
-import { COMBINE, fiveMinuteFromRaw, parentFromChildren, ROLLUP_COLUMNS, realTimeRows } from './rollup-sql.js';
+import {
+  COMBINE,
+  fiveMinuteFromRaw,
+  parentFromChildren,
+  ROLLUP_COLUMNS,
+  realTimeRows,
+} from './rollup-sql.js';
 
 type Params = Record<string, DuckDBValue>;
 type Types = Record<string, DuckDBType>;
@@ -63,6 +69,8 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
 export class DuckDbRollups {
   private worker!: DuckDBConnection;
   private reader!: DuckDBConnection;
+  /** One statement at a time on the query connection, as DuckDB connections want. */
+  private readerTail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly instance: DuckDBInstance) {}
 
@@ -82,7 +90,9 @@ export class DuckDbRollups {
 
   /** Five-minute buckets waiting to be rolled up. */
   async pending(): Promise<number> {
-    const rows = (await this.worker.runAndReadAll('SELECT count(*) AS n FROM rollup_dirty')).getRowObjectsJS();
+    const rows = (
+      await this.worker.runAndReadAll('SELECT count(*) AS n FROM rollup_dirty')
+    ).getRowObjectsJS();
     return num(rows[0]!.n);
   }
 
@@ -171,9 +181,13 @@ export class DuckDbRollups {
     for (let t = oldest + stepMs; ; t += stepMs) {
       const upTo = Math.min(t, cutoff);
       for (const table of ['readings', 'events']) {
-        const res = await this.worker.run(`DELETE FROM ${table} WHERE ts < make_timestamp($t * 1000)`, {
-          t: upTo,
-        }, { t: BIGINT });
+        const res = await this.worker.run(
+          `DELETE FROM ${table} WHERE ts < make_timestamp($t * 1000)`,
+          {
+            t: upTo,
+          },
+          { t: BIGINT },
+        );
         deleted += res.rowsChanged;
       }
       if (upTo >= cutoff) break;
@@ -186,7 +200,11 @@ export class DuckDbRollups {
   async aggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
     if (spec.buckets.length === 0) return [];
     const { sql, params, types } = this.aggregateSql(spec);
-    const rows = (await this.reader.runAndReadAll(sql, params, types)).getRowObjectsJS();
+    const run = this.readerTail.then(async () =>
+      (await this.reader.runAndReadAll(sql, params, types)).getRowObjectsJS(),
+    );
+    this.readerTail = run.catch(() => undefined);
+    const rows = await run;
     return rows.map((x) => ({
       k: num(x.k),
       siteId: x.site_id as string,
@@ -245,9 +263,17 @@ export class DuckDbRollups {
     return { sql, params, types };
   }
 
-  /** Runs a statement on the query connection (an export's COPY). */
-  async run(sql: string, params: Params = {}, types: Types = {}): Promise<void> {
-    await this.reader.run(sql, params, types);
+  /**
+   * Runs a statement on a connection of its own (an export's COPY), so a long export neither waits
+   * behind nor holds up the dashboard's queries.
+   */
+  async runAlone(sql: string, params: Params = {}, types: Types = {}): Promise<void> {
+    const conn = await this.instance.connect();
+    try {
+      await conn.run(sql, params, types);
+    } finally {
+      conn.closeSync();
+    }
   }
 
   private async fill(table: string, rows: [string, number, number][]): Promise<void> {

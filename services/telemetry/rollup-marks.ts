@@ -25,7 +25,11 @@ export function rollupMarker() {
       const s = await stmt;
       s.bind(
         {
-          rows: JSON.stringify({ d: rows.map((x) => x[0]), s: rows.map((x) => x[1]), b: rows.map((x) => x[2]) }),
+          rows: JSON.stringify({
+            d: rows.map((x) => x[0]),
+            s: rows.map((x) => x[1]),
+            b: rows.map((x) => x[2]),
+          }),
         },
         { rows: VARCHAR },
       );

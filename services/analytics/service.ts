@@ -1,0 +1,331 @@
+import { DateTime } from 'luxon';
+import type {
+  HeatmapQuery,
+  HeatmapReply,
+  KpiKey,
+  KpisReply,
+  LeagueQuery,
+  LeagueReply,
+  ResolvedRange,
+  Site,
+  TrendPoint,
+  TrendQuery,
+  TrendReply,
+  User,
+} from '../../contract/index.js';
+import type { AppointmentSummaries } from '../appointments/summary.js';
+import type { DeviceRepo } from '../state/devices.js';
+import type { SiteRepo } from '../state/sites.js';
+import {
+  type Bucket,
+  bucketsBetween,
+  type CalendarGrain,
+  weekdayHour,
+} from '../telemetry/rollup-calendar.js';
+import type { DuckDbRollups, SourceBucket } from '../telemetry/rollup-duckdb.js';
+import {
+  type Acc,
+  addCalendar,
+  addRow,
+  addScreening,
+  emptyAcc,
+  finalize,
+  KPI_METRICS,
+  knownKpis,
+  METRICS_OF,
+  merge,
+} from './figures.js';
+import { compareRange, resolveRange } from './range.js';
+import { sitesInScope } from './scope.js';
+
+export interface AnalyticsDeps {
+  rollups: DuckDbRollups;
+  sites: SiteRepo;
+  devices: DeviceRepo;
+  screening: AppointmentSummaries;
+  timeZone: string;
+  now?: () => number;
+}
+
+/** KPIs that need the sites' opening hours and device counts (the rest come from rollups alone). */
+const CALENDAR: ReadonlySet<KpiKey> = new Set(['uptimePct', 'openHours', 'usableHours']);
+const SCREENING: ReadonlySet<KpiKey> = new Set(['sessionsHeld', 'booked', 'attended', 'noShows', 'fillRate']);
+
+/**
+ * Planners' figures (issue 12), from the rollups and the screening counts. Every answer is made of
+ * counts and measurements per site: residents' names, numbers and booking codes never enter here.
+ */
+export class AnalyticsService {
+  private readonly now: () => number;
+  private readonly offsets = new Map<number, number>();
+
+  constructor(private readonly d: AnalyticsDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  get timeZone(): string {
+    return this.d.timeZone;
+  }
+
+  range(scope: Parameters<typeof resolveRange>[0]): ResolvedRange {
+    return resolveRange(scope, this.now(), this.d.timeZone);
+  }
+
+  scope(user: User, scope: Parameters<typeof sitesInScope>[2]): Promise<Site[]> {
+    return sitesInScope(this.d.sites, user, scope);
+  }
+
+  async kpis(user: User, q: Parameters<typeof resolveRange>[0]): Promise<KpisReply> {
+    const range = this.range(q);
+    const sites = await this.scope(user, q);
+    const accs = await this.perSite(sites, range, true);
+    const communities = new Map<string, { site: Site; acc: Acc; sites: number }>();
+    const total = emptyAcc();
+    for (const s of sites) {
+      const acc = accs.get(s.id)!;
+      merge(total, acc);
+      const c = communities.get(s.community.zh) ?? { site: s, acc: emptyAcc(), sites: 0 };
+      merge(c.acc, acc);
+      c.sites += 1;
+      communities.set(s.community.zh, c);
+    }
+    return {
+      range,
+      sites: sites.map((s) => ({
+        siteId: s.id,
+        name: s.name,
+        community: s.community,
+        kpis: finalize(accs.get(s.id)!),
+      })),
+      communities: [...communities.values()].map((c) => ({
+        community: c.site.community,
+        sites: c.sites,
+        kpis: finalize(c.acc),
+      })),
+      total: finalize(total),
+    };
+  }
+
+  async trend(user: User, q: TrendQuery): Promise<TrendReply> {
+    const range = this.range(q);
+    const sites = await this.scope(user, q);
+    const points = await this.series(sites, range, q.grain, q.kpi);
+    const other = compareRange(range, q.compare);
+    const compare = other ? (await this.series(sites, other, q.grain, q.kpi)).slice(0, points.length) : [];
+    return {
+      range,
+      kpi: q.kpi,
+      grain: q.grain,
+      points,
+      compare: { kind: q.compare, range: other, points: compare },
+    };
+  }
+
+  async heatmap(user: User, q: HeatmapQuery): Promise<HeatmapReply> {
+    const range = this.range(q);
+    const sites = await this.scope(user, q);
+    const hours = bucketsBetween(range.start, range.end, 'hour', this.d.timeZone);
+    const occurrences = new Array<number>(7 * 24).fill(0);
+    const src = hours.map((h) => {
+      const { weekday, hour } = weekdayHour(h.t, this.d.timeZone);
+      const k = (weekday - 1) * 24 + hour;
+      occurrences[k]! += 1;
+      return { t: h.t, tEnd: h.tEnd, k };
+    });
+    const make = this.accMaker(sites);
+    const accs = occurrences.map(() => make());
+    const rows = await this.d.rollups.aggregate({
+      grain: 'hour',
+      buckets: src,
+      sites: sites.map((s) => s.id),
+      metrics: METRICS_OF[q.kpi],
+    });
+    for (const r of rows) addRow(accs[r.k]!, r);
+    const cells = accs.map((acc, k) => {
+      const v = finalize(acc)[q.kpi];
+      const n = occurrences[k]!;
+      return {
+        weekday: Math.floor(k / 24) + 1,
+        hour: k % 24,
+        value: v === null || n === 0 ? null : Math.round((v / n) * 1000) / 1000,
+      };
+    });
+    return { range, kpi: q.kpi, cells };
+  }
+
+  async league(user: User, q: LeagueQuery): Promise<LeagueReply> {
+    const range = this.range(q);
+    const sites = await this.scope(user, q);
+    const totals = await this.perSite(sites, range, true);
+    const days = bucketsBetween(range.start, range.end, 'day', this.d.timeZone);
+    const daily = new Map(
+      sites.map((s) => {
+        const make = this.accMaker([s]);
+        return [s.id, days.map(() => make())];
+      }),
+    );
+    const rows = await this.d.rollups.aggregate({
+      grain: 'day',
+      buckets: days.map((b, k) => ({ t: b.t, tEnd: b.tEnd, k })),
+      sites: sites.map((s) => s.id),
+      metrics: METRICS_OF[q.spark],
+    });
+    for (const r of rows) addRow(daily.get(r.siteId)![r.k]!, r);
+    if (CALENDAR.has(q.spark)) {
+      for (const s of sites) {
+        const accs = daily.get(s.id)!;
+        for (const [k, b] of days.entries()) this.calendar(accs[k]!, s, b.t, b.tEnd);
+      }
+    }
+    if (SCREENING.has(q.spark))
+      await this.screening(sites, range, 'day', days, (siteId, k) => daily.get(siteId)![k]);
+    const list = sites.map((s) => ({
+      siteId: s.id,
+      name: s.name,
+      community: s.community,
+      kpis: finalize(totals.get(s.id)!),
+      spark: daily.get(s.id)!.map((acc) => finalize(acc)[q.spark]),
+    }));
+    const dir = q.order === 'asc' ? 1 : -1;
+    list.sort((a, b) => {
+      const x = a.kpis[q.sort];
+      const y = b.kpis[q.sort];
+      if (x === y) return a.siteId.localeCompare(b.siteId);
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return (x - y) * dir;
+    });
+    return {
+      range,
+      sort: q.sort,
+      order: q.order,
+      spark: q.spark,
+      rows: list.slice(0, q.limit).map((r, i) => ({ ...r, rank: i + 1 })),
+    };
+  }
+
+  /** One KPI per bucket of `grain` over the range, all sites in scope together. */
+  private async series(
+    sites: Site[],
+    range: ResolvedRange,
+    grain: CalendarGrain,
+    kpi: KpiKey,
+  ): Promise<TrendPoint[]> {
+    const tz = this.d.timeZone;
+    const targets = bucketsBetween(range.start, range.end, grain, tz);
+    const make = this.accMaker(sites);
+    const accs = targets.map(() => make());
+    const srcGrain = grain === 'hour' ? 'hour' : 'day';
+    const src: SourceBucket[] = [];
+    const calendar: [number, number, number][] = [];
+    targets.forEach((b, k) => {
+      // A week or month at either end of the range counts only its days inside the range.
+      const inner =
+        srcGrain === 'hour'
+          ? [b]
+          : bucketsBetween(Math.max(b.t, range.start), Math.min(b.tEnd, range.end), 'day', tz);
+      for (const x of inner) {
+        src.push({ t: x.t, tEnd: x.tEnd, k });
+        calendar.push([k, x.t, x.tEnd]);
+      }
+    });
+    const rows = await this.d.rollups.aggregate({
+      grain: srcGrain,
+      buckets: src,
+      sites: sites.map((s) => s.id),
+      metrics: METRICS_OF[kpi],
+    });
+    for (const r of rows) addRow(accs[r.k]!, r);
+    if (CALENDAR.has(kpi))
+      for (const s of sites) for (const [k, t, e] of calendar) this.calendar(accs[k]!, s, t, e);
+    if (SCREENING.has(kpi) && grain !== 'hour')
+      await this.screening(sites, range, grain, targets, (_s, k) => accs[k]);
+    return targets.map((b, k) => ({ t: b.t, label: b.label, value: finalize(accs[k]!)[kpi] }));
+  }
+
+  /** Every KPI of each site over the whole range. */
+  private async perSite(sites: Site[], range: ResolvedRange, calendar: boolean): Promise<Map<string, Acc>> {
+    const accs = new Map(sites.map((s) => [s.id, this.accMaker([s])()]));
+    const days = bucketsBetween(range.start, range.end, 'day', this.d.timeZone);
+    const rows = await this.d.rollups.aggregate({
+      grain: 'day',
+      buckets: days.map((b) => ({ t: b.t, tEnd: b.tEnd, k: 0 })),
+      sites: sites.map((s) => s.id),
+      metrics: KPI_METRICS,
+    });
+    for (const r of rows) {
+      const acc = accs.get(r.siteId);
+      if (acc) addRow(acc, r);
+    }
+    if (calendar) for (const s of sites) for (const b of days) this.calendar(accs.get(s.id)!, s, b.t, b.tEnd);
+    await this.screening(
+      sites,
+      range,
+      'day',
+      [{ t: 0, tEnd: 0, label: '' }],
+      (siteId) => accs.get(siteId),
+      true,
+    );
+    return accs;
+  }
+
+  /** Screening counts by period, added to the accumulator `into` picks (by site and bucket index). */
+  private async screening(
+    sites: Site[],
+    range: ResolvedRange,
+    grain: Exclude<CalendarGrain, 'hour'>,
+    buckets: Bucket[],
+    into: (siteId: string, k: number) => Acc | undefined,
+    whole = false,
+  ): Promise<void> {
+    const ids = sites.filter((s) => s.type !== 'caring').map((s) => s.id);
+    if (ids.length === 0) return;
+    const stats = await this.d.screening.stats(
+      { from: range.from, to: range.to, groupBy: whole ? 'none' : grain },
+      ids,
+    );
+    const index = new Map(buckets.map((b, k) => [b.label, k]));
+    for (const row of stats.rows) {
+      const k = whole ? 0 : index.get(row.period ?? '');
+      if (k === undefined) continue;
+      const acc = into(row.siteId, k);
+      if (acc) addScreening(acc, row);
+    }
+  }
+
+  /** Makes empty accumulators that know what these sites can tell; the devices are looked up once. */
+  private accMaker(sites: Site[]): () => Acc {
+    const known = new Set<KpiKey>();
+    for (const s of sites) {
+      const kinds = this.d.devices.list([s.id]).map((d) => d.kind);
+      for (const k of knownKpis(kinds, s.type !== 'caring')) known.add(k);
+    }
+    return () => ({ ...emptyAcc(), known: new Set(known) });
+  }
+
+  private calendar(acc: Acc, site: Site, start: number, end: number): void {
+    addCalendar(acc, {
+      start,
+      end,
+      now: this.now(),
+      devices: this.deviceCount(site.id),
+      hours: site.openingHours,
+      minuteOf: (ms) => this.localMinute(ms),
+    });
+  }
+
+  private deviceCount(siteId: string): number {
+    return this.d.devices.list([siteId]).length;
+  }
+
+  /** Minutes since local midnight, with the zone's offset looked up once per hour. */
+  private localMinute(ms: number): number {
+    const hour = Math.floor(ms / 3_600_000);
+    let off = this.offsets.get(hour);
+    if (off === undefined) {
+      off = DateTime.fromMillis(hour * 3_600_000, { zone: this.d.timeZone }).offset;
+      this.offsets.set(hour, off);
+    }
+    return Math.floor(((ms / 60_000 + off) % 1440) + 1440) % 1440;
+  }
+}

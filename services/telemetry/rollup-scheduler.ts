@@ -1,0 +1,85 @@
+import type { Part } from '../parts.js';
+import type { DuckDbRollups } from './rollup-duckdb.js';
+
+export interface RollupSchedulerOptions {
+  timeZone: string;
+  /** How often dirty buckets are rolled up; queries see the raw tail meanwhile. */
+  everyMs: number;
+  /** Raw readings and events older than this are purged; rollups stay. */
+  retentionMs: number;
+  purgeEveryMs?: number;
+  now?: () => number;
+  onError: (err: unknown) => void;
+}
+
+/**
+ * When rollups are rolled and raw rows purged: one small Part, so that a cluster lease can wrap
+ * start()/stop() and let one hub do it. Each pass rolls a few hours of dirty buckets per
+ * transaction and yields in between, and purges in hour slices, so ingest never waits long.
+ */
+export class RollupScheduler implements Part {
+  readonly name = 'rollups';
+  readonly stats = { rolls: 0, rolledBuckets: 0, purgedRows: 0, failures: 0 };
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private pass: Promise<void> | null = null;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly rollups: DuckDbRollups,
+    private readonly opts: RollupSchedulerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.pass;
+  }
+
+  /** Rolls everything dirty now (and purges when due); for tests and before an export. */
+  async flush(): Promise<void> {
+    await this.pass;
+    this.pass = this.runPass().finally(() => {
+      this.pass = null;
+    });
+    await this.pass;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pass ??= this.runPass().finally(() => {
+        this.pass = null;
+        this.schedule(this.opts.everyMs);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async runPass(): Promise<void> {
+    const now = this.opts.now ?? Date.now;
+    try {
+      for (;;) {
+        const n = await this.rollups.rollOnce(this.opts.timeZone);
+        if (n === 0) break;
+        this.stats.rolls += 1;
+        this.stats.rolledBuckets += n;
+        await new Promise((r) => setImmediate(r));
+      }
+      if (now() - this.lastPurge >= (this.opts.purgeEveryMs ?? 3_600_000)) {
+        this.lastPurge = now();
+        this.stats.purgedRows += await this.rollups.purgeBefore(now() - this.opts.retentionMs);
+      }
+    } catch (err) {
+      this.stats.failures += 1;
+      this.opts.onError(err);
+    }
+  }
+}

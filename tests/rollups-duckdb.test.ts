@@ -1,0 +1,209 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DateTime } from 'luxon';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadingRow } from '../contract/index.js';
+import { type DuckDbStore, openDuckDbStore } from '../services/telemetry/duckdb-store.js';
+import { bucketsBetween, type CalendarGrain } from '../services/telemetry/rollup-calendar.js';
+
+const H = 3_600_000;
+let dir: string;
+let store: DuckDbStore;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-rollups-'));
+  store = await openDuckDbStore(path.join(dir, 'telemetry.duckdb'));
+});
+afterEach(async () => {
+  await store.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+let seq = 0;
+const occ = (ts: number, occupancy: number, device = 's1-occ', site = 's1'): ReadingRow => ({
+  siteId: site,
+  deviceId: device,
+  kind: 'occupancy_counter',
+  seq: seq++,
+  ts,
+  values: { occupancy },
+});
+
+async function rollAll(tz: string) {
+  while ((await store.rollups.rollOnce(tz)) > 0);
+}
+
+/** The table's rows of one grain, as stored. */
+async function stored(table: 'rollup_hour' | 'rollup_day', metric = 'occupancy') {
+  const rows = await store.rollups.aggregate({
+    grain: table === 'rollup_day' ? 'day' : 'hour',
+    buckets: [{ t: 0, tEnd: 4_000_000_000_000, k: 0 }],
+    metrics: [metric],
+  });
+  return rows;
+}
+
+async function perBucket(grain: CalendarGrain, from: number, to: number, tz: string) {
+  const buckets = bucketsBetween(from, to, grain, tz);
+  const src = grain === 'hour' ? 'hour' : 'day';
+  const rows = await store.rollups.aggregate({
+    grain: src,
+    buckets: buckets.map((b, k) => ({ t: b.t, tEnd: b.tEnd, k })),
+    metrics: ['occupancy'],
+  });
+  return buckets.map((b, k) => ({ ...b, row: rows.find((r) => r.k === k) }));
+}
+
+describe('rollups in the hub zone', () => {
+  it('starts a Shanghai day at local midnight (16:00 UTC), not at UTC midnight', async () => {
+    const tz = 'Asia/Shanghai';
+    const midnight = DateTime.fromISO('2026-05-04T00:00', { zone: tz }).toMillis();
+    expect(new Date(midnight).toISOString()).toBe('2026-05-03T16:00:00.000Z');
+    await store.write({
+      readings: [occ(midnight - 60_000, 3), occ(midnight, 5), occ(midnight + 8 * H, 7)],
+      events: [],
+    });
+    await rollAll(tz);
+    const days = await perBucket('day', midnight - 24 * H, midnight + 24 * H, tz);
+    expect(days.map((d) => [d.label, d.t - d.tEnd, d.row?.n, d.row?.sum])).toEqual([
+      ['2026-05-03', -24 * H, 1, 3],
+      ['2026-05-04', -24 * H, 2, 12],
+    ]);
+    expect(days[1]!.t).toBe(midnight);
+  });
+
+  it('gives Berlin DST days 23 and 25 hours, with every reading in its local day and hour', async () => {
+    const tz = 'Europe/Berlin';
+    for (const [date, hours] of [
+      ['2026-03-29', 23],
+      ['2026-10-25', 25],
+    ] as const) {
+      const start = DateTime.fromISO(`${date}T00:00`, { zone: tz }).toMillis();
+      const end = DateTime.fromISO(`${date}T00:00`, { zone: tz }).plus({ days: 1 }).toMillis();
+      expect(end - start).toBe(hours * H);
+      // One reading every 30 minutes from an hour before to an hour after the local day.
+      const readings: ReadingRow[] = [];
+      for (let t = start - H; t < end + H; t += H / 2) readings.push(occ(t, 1));
+      await store.write({ readings, events: [] });
+      await rollAll(tz);
+      const days = await perBucket('day', start, end, tz);
+      expect(days).toHaveLength(1);
+      expect(days[0]!.label).toBe(date);
+      expect(days[0]!.row?.n).toBe(hours * 2);
+      const hoursOfDay = await perBucket('hour', start, end, tz);
+      expect(hoursOfDay).toHaveLength(hours);
+      expect(hoursOfDay.every((h) => h.row?.n === 2)).toBe(true);
+      // The repeated (autumn) or skipped (spring) local hour shows in the labels.
+      const labels = hoursOfDay.map((h) => h.label.slice(11));
+      if (hours === 25) expect(labels.filter((l) => l === '02')).toHaveLength(2);
+      else expect(labels).not.toContain('02');
+    }
+  });
+
+  it('puts a late reading into the bucket of its timestamp, before and after the roll', async () => {
+    const tz = 'Asia/Shanghai';
+    const day = DateTime.fromISO('2026-06-01T00:00', { zone: tz }).toMillis();
+    await store.write({ readings: [occ(day + 10 * H, 4), occ(day + 34 * H, 6)], events: [] });
+    await rollAll(tz);
+    expect(await store.rollups.pending()).toBe(0);
+    // A device's buffer arrives a day late with readings of the first day.
+    await store.write({ readings: [occ(day + 11 * H, 10), occ(day + 12 * H, 1)], events: [] });
+    expect(await store.rollups.pending()).toBe(2);
+    const realTime = await perBucket('day', day, day + 48 * H, tz);
+    expect(realTime.map((d) => [d.row?.n, d.row?.sum, d.row?.max, d.row?.last])).toEqual([
+      [3, 15, 10, 1],
+      [1, 6, 6, 6],
+    ]);
+    await rollAll(tz);
+    expect(await store.rollups.pending()).toBe(0);
+    expect((await perBucket('day', day, day + 48 * H, tz)).map((d) => [d.row?.n, d.row?.sum])).toEqual([
+      [3, 15],
+      [1, 6],
+    ]);
+    const hours = await perBucket('hour', day + 10 * H, day + 13 * H, tz);
+    expect(hours.map((h) => h.row?.sum)).toEqual([4, 10, 1]);
+  });
+
+  it('counts a resend once, and keeps unrolled marks across a restart', async () => {
+    const tz = 'Asia/Shanghai';
+    const t = DateTime.fromISO('2026-07-01T09:00', { zone: tz }).toMillis();
+    const batch = { readings: [occ(t, 2), occ(t + 60_000, 3)], events: [] };
+    await store.write(batch);
+    await store.write(batch);
+    await store.close();
+    store = await openDuckDbStore(path.join(dir, 'telemetry.duckdb'));
+    expect(await store.rollups.pending()).toBe(1);
+    await rollAll(tz);
+    await store.write(batch);
+    await rollAll(tz);
+    const [row] = await stored('rollup_day');
+    expect([row?.n, row?.sum]).toEqual([2, 5]);
+  });
+
+  it('derives occupancy-hours, door openings, water dispensed and items lent from readings and events', async () => {
+    const tz = 'Asia/Shanghai';
+    const t = DateTime.fromISO('2026-07-02T10:00', { zone: tz }).toMillis();
+    const readings: ReadingRow[] = [];
+    // Two people for a whole hour, one reading a minute: two occupancy-hours.
+    for (let i = 0; i < 60; i++) readings.push(occ(t + i * 60_000, 2));
+    // Level 80 → 70 → 60, refilled to 100, then 95: 25 points dispensed, the refill not counted.
+    const levels = [80, 70, 60, 100, 95];
+    for (const [i, lvl] of levels.entries()) {
+      readings.push({
+        siteId: 's1',
+        deviceId: 's1-water',
+        kind: 'water_dispenser',
+        seq: seq++,
+        ts: t + i * 20 * 60_000,
+        values: { on: 1, water_level_pct: lvl },
+      });
+    }
+    const ev = (type: string, item: string | null, i: number) => ({
+      siteId: 's1',
+      deviceId: type.startsWith('door') ? 's1-door' : 's1-cab',
+      kind: (type.startsWith('door') ? 'door_sensor' : 'lending_cabinet') as 'door_sensor',
+      seq: seq++,
+      ts: t + i * 60_000,
+      type,
+      code: null,
+      item,
+      ok: null,
+      message: null,
+    });
+    const events = [
+      ev('door_opened', null, 1),
+      ev('door_closed', null, 2),
+      ev('door_opened', null, 3),
+      ev('item_borrowed', 'umbrella', 4),
+      ev('item_borrowed', 'umbrella', 5),
+      ev('item_returned', 'umbrella', 6),
+      ev('item_borrowed', 'raincoat', 7),
+    ];
+    await store.write({ readings, events });
+    const figures = async () => {
+      const rows = await store.rollups.aggregate({
+        grain: 'day',
+        buckets: [{ t: t - 10 * H, tEnd: t + 14 * H, k: 0 }],
+      });
+      const by = (m: string) => rows.find((r) => r.metric === m);
+      return {
+        occupancyHours: by('occupancy')?.area,
+        door: by('ev:door_opened')?.n,
+        fall: by('water_level_pct')?.fall,
+        lent: by('ev:item_borrowed:umbrella')?.n,
+        returned: by('ev:item_returned:umbrella')?.n,
+        raincoats: by('ev:item_borrowed:raincoat')?.n,
+      };
+    };
+    await rollAll(tz);
+    expect(await figures()).toEqual({
+      occupancyHours: 2,
+      door: 2,
+      fall: 25,
+      lent: 2,
+      returned: 1,
+      raincoats: 1,
+    });
+  });
+});
