@@ -16,7 +16,7 @@ import { demoHistory, type HistoryDevice } from './demo-history.js';
 
 const MARKER = 'demo-history.json';
 const FIVE_MINUTES = 300_000;
-const WEEK = 7 * 86_400_000;
+const DAY = 86_400_000;
 
 const marker = z.object({ from: z.number(), to: z.number(), seed: z.number(), done: z.boolean() });
 type Marker = z.infer<typeof marker>;
@@ -27,7 +27,8 @@ export interface BackfillOptions {
   deviceIds: readonly string[];
   devices: (window: { from: number; to: number }) => readonly HistoryDevice[];
   now: number;
-  weeks?: number;
+  /** How far back (default eight weeks). */
+  days?: number;
   seed?: number;
   log?: (line: string) => void;
 }
@@ -58,9 +59,9 @@ async function writeMarker(file: string, m: Marker): Promise<void> {
 }
 
 /** The window ends on a 5-minute boundary, so readings line up with the rollup buckets. */
-export function historyWindow(now: number, weeks = 8): { from: number; to: number } {
+export function historyWindow(now: number, days = 56): { from: number; to: number } {
   const to = Math.floor(now / FIVE_MINUTES) * FIVE_MINUTES;
-  return { from: to - weeks * WEEK, to };
+  return { from: to - days * DAY, to };
 }
 
 export interface HistoryPlan {
@@ -69,6 +70,8 @@ export interface HistoryPlan {
   to: number;
   /** Writes what is left to write (nothing unless the outcome is 'written'). */
   write(): Promise<BackfillResult>;
+  /** Stops writing after the current batch (shutdown); the next start resumes the window. */
+  stop(): void;
 }
 
 /**
@@ -85,6 +88,7 @@ export async function planDemoHistory(
     outcome,
     ...w,
     write: async () => ({ outcome, from: w.from, to: w.to, readings: 0, events: 0, ms: 0 }),
+    stop: () => {},
   });
   if (m?.done) return nothing('already-there', m);
   if (!m) {
@@ -93,10 +97,11 @@ export async function planDemoHistory(
       opts.log?.('demo history: the demo devices already have telemetry here, so none is invented');
       return nothing('hub-has-data', historyWindow(opts.now, 0));
     }
-    m = { ...historyWindow(opts.now, opts.weeks), seed: opts.seed ?? 1, done: false };
+    m = { ...historyWindow(opts.now, opts.days), seed: opts.seed ?? 1, done: false };
     await writeMarker(file, m);
   }
   const window = m;
+  let stopped = false;
   return {
     outcome: 'written',
     from: window.from,
@@ -106,6 +111,7 @@ export async function planDemoHistory(
       let readings = 0;
       let events = 0;
       for (const batch of demoHistory({ ...window, devices: opts.devices(window) })) {
+        if (stopped) throw new Error('stopped before the end of the window');
         const written = await store.write(batch);
         readings += written.readings;
         events += written.events;
@@ -114,11 +120,14 @@ export async function planDemoHistory(
       }
       await writeMarker(file, { ...window, done: true });
       const ms = Math.round(performance.now() - started);
-      const weeks = Math.round((window.to - window.from) / WEEK);
+      const days = Math.round((window.to - window.from) / DAY);
       opts.log?.(
-        `demo history: ${readings} readings and ${events} events over ${weeks} weeks in ${(ms / 1000).toFixed(1)} s`,
+        `demo history: ${readings} readings and ${events} events over ${days} days in ${(ms / 1000).toFixed(1)} s`,
       );
       return { outcome: 'written', from: window.from, to: window.to, readings, events, ms };
+    },
+    stop: () => {
+      stopped = true;
     },
   };
 }

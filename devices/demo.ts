@@ -93,6 +93,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     clearInterval(status);
+    history.stop();
     await fleet.stop();
     await hub.close();
     process.exit(0);

@@ -134,7 +134,7 @@ describe('demo history', () => {
   });
 
   it('shows what planners look for: meal peaks, closed nights, rain lending, a failing dispenser', () => {
-    const { from, to } = historyWindow(Date.UTC(2026, 9, 1), 4);
+    const { from, to } = historyWindow(Date.UTC(2026, 9, 1), 28);
     const occAt = new Map<number, number>();
     const closed: number[] = [];
     const borrowedByDay = new Map<number, number>();
