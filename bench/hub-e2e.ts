@@ -10,7 +10,7 @@ import { epochNow, type Percentiles, type RunResult } from './protocol.js';
 
 /**
  * The hub end to end: authenticated QoS 1 publishers, validated readings stored in DuckDB before
- * each PUBACK, and a dashboard's socket.io client receiving the live `site` updates.
+ * each PUBACK, and a dashboard's socket.io client receiving the live `sites` updates.
  */
 
 export function startHubGenerator(

@@ -56,6 +56,8 @@ export async function startHubProcess(
       MQTT_PORT: '0',
       HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
       LOG_LEVEL: 'warn',
+      // As `npm start` and the Docker image run it (see package.json).
+      MALLOC_ARENA_MAX: '2',
       // 100 connections stand in for a whole fleet here, each sending far more than one device may.
       DEVICE_RATE_PER_S: String(RATE_LIMIT_OFF),
       DEVICE_RATE_BURST: String(RATE_LIMIT_OFF),

@@ -52,7 +52,7 @@ async function run(spec: RunSpec): Promise<RunResult> {
   const pending = publishers.map((w) => nextMessage<WorkerResult>(w, 'result', limit));
   for (const w of publishers) w.postMessage({ type: 'run', run: spec });
   const results = await Promise.all(pending);
-  // The hub coalesces `site` events every ~200 ms: give the last ones time to arrive.
+  // The hub coalesces `sites` events every ~25 ms: give the last ones time to arrive.
   await new Promise((r) => setTimeout(r, observerKind === 'live' ? 1000 : 200));
   observer.postMessage({ type: 'collect' });
   const seen = await nextMessage<Observed>(observer, 'observed', 10_000);
@@ -100,7 +100,7 @@ async function run(spec: RunSpec): Promise<RunResult> {
 }
 
 /**
- * A marker counts as shown when the first `site` event whose marker valuesTs is at least the
+ * A marker counts as shown when the first `sites` event whose marker valuesTs is at least the
  * marker's own ts arrives: the hub coalesces updates, so a newer marker may stand for older ones.
  */
 function markerLatency(

@@ -6,7 +6,7 @@ import { epochNow, type ObserverSpec, type RunSpec } from './protocol.js';
 
 /**
  * The receiving end, in its own worker thread of the load generator: a subscriber counting what a
- * reference broker delivers, or a dashboard's socket.io client watching the hub's `site` events.
+ * reference broker delivers, or a dashboard's socket.io client watching the hub's `sites` events.
  */
 
 export interface ObserverInit {
@@ -22,7 +22,7 @@ export interface Observed {
   siteEventsInWindow: number;
   /** Each new marker valuesTs and when it first arrived. */
   markerReceipts: { valuesTs: number; at: number }[];
-  /** Device id → newest valuesTs seen in any `site` event. */
+  /** Device id → newest valuesTs seen in any `sites` event. */
   valuesTs: Record<string, number>;
   errors: string[];
 }
@@ -88,10 +88,10 @@ if (init.observer.kind === 'mqtt') {
       }
     }
   };
-  socket.on('site', (live) => {
+  socket.on('sites', (lives) => {
     const at = epochNow();
-    if (inWindow(at)) counts.siteEventsInWindow++;
-    seen([live], at);
+    if (inWindow(at)) counts.siteEventsInWindow += lives.length;
+    seen(lives, at);
   });
   socket.on('disconnect', (reason) => note(`socket.io disconnected: ${reason}`));
   await new Promise<void>((resolve, reject) => {

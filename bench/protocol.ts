@@ -20,7 +20,7 @@ export interface PublisherSpec {
 export type ObserverSpec =
   /** Counts every message a subscriber on `topic` receives (the reference brokers). */
   | { kind: 'mqtt'; url: string; topic: string }
-  /** A dashboard: socket.io with a session cookie, watching `site` events (the hub). */
+  /** A dashboard: socket.io with a session cookie, watching `sites` events (the hub). */
   | { kind: 'live'; url: string; cookie: string; markerDeviceId: string };
 
 export interface GeneratorSetup {
@@ -77,9 +77,9 @@ export interface RunResult {
   ackLatency: Percentiles;
   /** Reference runs: messages the subscriber received inside the window. */
   deliveredInWindow?: number;
-  /** Hub runs: socket.io `site` events received inside the window. */
+  /** Hub runs: sites in socket.io `sites` events received inside the window. */
   siteEventsInWindow?: number;
-  /** Hub runs: publish → first `site` event showing the marker reading (or a newer one), ms. */
+  /** Hub runs: publish → first `sites` event showing the marker reading (or a newer one), ms. */
   liveLatency?: Percentiles & { missed: number };
   /** Hub runs: devices whose last acknowledged reading the socket.io client saw, after a short settle. */
   liveFresh?: { fresh: number; devices: number };
@@ -109,7 +109,7 @@ export function readingPayload(seq: number, ts: number): string {
   return `{"readings":[{"seq":${seq},"ts":${ts},"values":{"on":${on},"power_w":${power},"water_level_pct":${level}}}]}`;
 }
 
-/** Marker reading of an occupancy counter; its ts identifies it in the hub's `site` events. */
+/** Marker reading of an occupancy counter; its ts identifies it in the hub's `sites` events. */
 export function markerPayload(seq: number, ts: number, occupancy: number): string {
   return `{"readings":[{"seq":${seq},"ts":${ts},"values":{"occupancy":${occupancy}}}]}`;
 }

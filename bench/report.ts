@@ -238,7 +238,7 @@ export function buildMarkdown(run: BenchRun): string {
         `**${dec(ratio(aedes1), 2)}** | **${dec(ratio(mosq1), 2)}** | ${pcts(e2e.ackLatency)} | ${cpuOf(e2e.cpu, 'hub')} | ${per1k(cpuPer1k(e2e.cpu, 'hub', e2e.readingsPerS))} | ${genCpu(e2e.cpu)} | ${other(e2e.cpu)} |`,
       '',
       `Hub e2e cross-checks: /api/stats ingest.readings grew ${int(e2e.statsReadingsPerS)}/s over the window; ` +
-        `socket.io client got ${int(e2e.siteEventsPerS)} \`site\` events/s and, 1 s after the end, showed the last acknowledged reading of ` +
+        `socket.io client got ${int(e2e.siteEventsPerS)} site updates/s (in \`sites\` events) and, 1 s after the end, showed the last acknowledged reading of ` +
         `${e2e.liveFresh?.fresh ?? '—'} of ${e2e.liveFresh?.devices ?? '—'} devices; publish→socket.io p50 / p95 / p99 ${pcts(e2e.liveLatency)} ms; ` +
         `${e2e.unacked} publishes unacknowledged at the end, ${e2e.storeFailures} store failures, ${e2e.refused} refused` +
         (e2e.hubStats.end.ingest.journal

@@ -5,11 +5,12 @@ import type { FeedbackItem } from './feedback.js';
 
 /**
  * socket.io events. A client gets `snapshot` once on connect (every site it may see), then
- * `site` whenever one of those sites changes, and `deviceEvent` for each device event.
+ * `sites` with the ones that changed (one message per live flush, however many sites changed),
+ * and `deviceEvent` for each device event.
  */
 export interface ServerToClientEvents {
   snapshot: (s: { sites: Site[]; live: SiteLive[]; staleAfterMs: number; serverTime: number }) => void;
-  site: (live: SiteLive) => void;
+  sites: (lives: SiteLive[]) => void;
   deviceEvent: (e: LiveEvent) => void;
   /** Sent on connect and whenever it changes. */
   hub: (s: HubStatus) => void;

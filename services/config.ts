@@ -22,6 +22,14 @@ export const configSchema = z.object({
     .min(1)
     .default(2_000_000)
     .describe('readings and events the ingest journal holds before PUBACKs are withheld'),
+  JOURNAL_COMMIT_GAP_MS: z.coerce
+    .number()
+    .min(0)
+    .max(20)
+    .default(4)
+    .describe(
+      'least time between two journal commits: readings arriving closer together share one (0: every reading its own)',
+    ),
   JOURNAL_MOVE_ROWS: z.coerce
     .number()
     .int()

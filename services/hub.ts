@@ -104,6 +104,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     maxRows: config.JOURNAL_MAX_ROWS,
     moveRows: config.JOURNAL_MOVE_ROWS,
     moveEveryMs: config.JOURNAL_MOVE_EVERY_MS,
+    commitGapMs: config.JOURNAL_COMMIT_GAP_MS,
     store: telemetry,
     bus,
   });

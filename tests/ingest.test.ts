@@ -59,7 +59,10 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
     const snapshot = await new Promise<{ live: SiteLive[] }>((resolve) => socket.once('snapshot', resolve));
     expect(snapshot.live.map((l) => l.siteId)).toEqual(['fanghuali-n1']);
     const pushed = new Promise<SiteLive>((resolve) =>
-      socket.on('site', (l) => l.occupancy === 7 && resolve(l)),
+      socket.on('sites', (ls) => {
+        const l = ls.find((x) => x.occupancy === 7);
+        if (l) resolve(l);
+      }),
     );
 
     const ts = Date.now();

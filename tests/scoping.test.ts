@@ -42,7 +42,7 @@ async function recorder(baseUrl: string, cookie: string) {
     users: [] as User[],
     disconnected: false,
   };
-  socket.on('site', (l) => got.sites.push(l));
+  socket.on('sites', (ls) => got.sites.push(...ls));
   socket.on('deviceEvent', (e) => got.events.push(e));
   socket.on('user', (u) => got.users.push(u));
   socket.on('disconnect', () => {

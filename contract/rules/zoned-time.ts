@@ -33,12 +33,34 @@ export interface LocalParts {
   minutes: number;
 }
 
-function fields(ms: number, timeZone: string) {
+type Fields = Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+
+function formatFields(ms: number, timeZone: string): Fields {
   const p: Record<string, number> = {};
   for (const { type, value } of partsFormat(timeZone).formatToParts(ms)) {
     if (type !== 'literal') p[type] = Number(value);
   }
-  return p as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+  return p as Fields;
+}
+
+/**
+ * The minute last asked of each zone. The live view and the alert rules ask "is it open now?" of
+ * every site many times a second, and formatToParts costs microseconds each time; within one
+ * minute only the seconds differ, as long as the zone's offset is whole minutes (the cache is
+ * skipped for the historical offsets that are not).
+ */
+const lastMinute = new Map<string, { start: number; fields: Fields }>();
+
+function fields(ms: number, timeZone: string): Fields {
+  const start = Math.floor(ms / 60_000) * 60_000;
+  let cached = lastMinute.get(timeZone);
+  if (cached?.start !== start) {
+    const f = formatFields(start, timeZone);
+    if (f.second !== 0) return formatFields(ms, timeZone);
+    cached = { start, fields: f };
+    lastMinute.set(timeZone, cached);
+  }
+  return { ...cached.fields, second: Math.floor((ms - start) / 1000) };
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

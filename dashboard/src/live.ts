@@ -159,9 +159,9 @@ export function useLive(handlers: LiveHandlers) {
     for (const l of alertListeners) l('snapshot');
     void refreshAppointments();
   });
-  socket.on('site', (l) => {
-    live.set(l.siteId, l);
-    if (!sites.has(l.siteId)) void refreshSites();
+  socket.on('sites', (changed) => {
+    for (const l of changed) live.set(l.siteId, l);
+    if (changed.some((l) => !sites.has(l.siteId))) void refreshSites();
   });
   socket.on('appointments', (d) => {
     if (appointmentsDate !== null && d.date < appointmentsDate) return;

@@ -42,6 +42,7 @@ export class GroupCommit {
   private waiters: Waiter[] = [];
   private readonly writing = new Set<Promise<void>>();
   private scheduled = false;
+  private lastStart = Number.NEGATIVE_INFINITY;
   private closed = false;
   private readonly wakers = new Set<() => void>();
   /** Set while the store is refusing writes; cleared by the first write that succeeds. */
@@ -49,6 +50,7 @@ export class GroupCommit {
 
   private readonly maxPendingRows: number;
   private readonly maxInFlight: number;
+  private readonly minIntervalMs: number;
   private readonly onStored: (fresh: TelemetryBatch) => void;
   private readonly onFailureChange: (failure: StoreFailure | null) => void;
 
@@ -64,10 +66,17 @@ export class GroupCommit {
        * and applied in the order they were made (the journal: its thread takes them in turn).
        */
       maxInFlight?: number;
+      /**
+       * Least time between the starts of two writes. A commit's fixed cost (a thread hop and an
+       * fsync) is paid per write, not per reading, so at a few hundred readings a second, readings
+       * that arrive a few ms apart share one write instead of paying it each.
+       */
+      minIntervalMs?: number;
     } = {},
   ) {
     this.maxPendingRows = opts.maxPendingRows ?? 200_000;
     this.maxInFlight = opts.maxInFlight ?? 1;
+    this.minIntervalMs = opts.minIntervalMs ?? 0;
     this.onStored = opts.onStored ?? (() => {});
     this.onFailureChange = opts.onFailureChange ?? (() => {});
   }
@@ -109,17 +118,21 @@ export class GroupCommit {
   private schedule(): void {
     if (this.writing.size >= this.maxInFlight || this.scheduled) return;
     this.scheduled = true;
-    // One turn of the event loop lets the rest of a socket read's publishes join this batch.
-    setImmediate(() => {
+    const start = () => {
       this.scheduled = false;
       if (this.waiters.length === 0) return;
+      this.lastStart = performance.now();
       const writing: Promise<void> = this.flush().finally(() => {
         this.writing.delete(writing);
         if (this.waiters.length > 0) this.schedule();
       });
       this.writing.add(writing);
       if (this.waiters.length > 0) this.schedule();
-    });
+    };
+    const wait = this.lastStart + this.minIntervalMs - performance.now();
+    // One turn of the event loop lets the rest of a socket read's publishes join this batch.
+    if (wait > 0) setTimeout(start, wait);
+    else setImmediate(start);
   }
 
   private async flush(): Promise<void> {

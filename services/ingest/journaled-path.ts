@@ -15,6 +15,7 @@ export interface JournaledPathOptions {
   maxRows: number;
   moveRows: number;
   moveEveryMs: number;
+  commitGapMs: number;
   store: TelemetryStore;
   bus: EventBus;
 }
@@ -76,6 +77,7 @@ export function journaledPath(opts: JournaledPathOptions) {
     // While one commit waits for its fsync, the next is already queued on the journal's thread,
     // so the thread never waits for the event loop between commits.
     maxInFlight: 2,
+    minIntervalMs: opts.commitGapMs,
     onStored: (fresh) => {
       if (fresh.readings.length > 0) bus.emit('readings.stored', { readings: fresh.readings });
       if (fresh.events.length > 0) bus.emit('events.stored', { events: fresh.events });

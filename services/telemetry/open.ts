@@ -1,9 +1,8 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { openDuckDbStore } from './duckdb-store.js';
-import type { DuckDbRollups } from './rollup-duckdb.js';
-import { openInfluxStore } from './influx-store.js';
 import { withNewsFilter } from './news-filter.js';
+import type { DuckDbRollups } from './rollup-duckdb.js';
 import type { TelemetryStore } from './store.js';
 
 /**
@@ -15,6 +14,8 @@ export async function openTelemetry(
 ): Promise<{ store: TelemetryStore; rollups: DuckDbRollups | null }> {
   const { INFLUX_URL: url, INFLUX_TOKEN: token, INFLUX_ORG: org, INFLUX_BUCKET: bucket } = config;
   if (url && token && org && bucket) {
+    // Loaded only when used: an embedded hub need not carry the InfluxDB client in its heap.
+    const { openInfluxStore } = await import('./influx-store.js');
     return { store: withNewsFilter(await openInfluxStore({ url, token, org, bucket })), rollups: null };
   }
   const store = await openDuckDbStore(path.join(config.dataDir, 'telemetry.duckdb'));
