@@ -101,7 +101,11 @@ export async function buildApi(ctx: ApiContext): Promise<Api> {
   await app.register(alertRoutes(ctx), { prefix: '/api' });
   await app.register(
     ctx.analytics
-      ? analyticsRoutes({ users: ctx.users, analytics: ctx.analytics.service, rollups: ctx.analytics.rollups })
+      ? analyticsRoutes({
+          users: ctx.users,
+          analytics: ctx.analytics.service,
+          rollups: ctx.analytics.rollups,
+        })
       : analyticsUnavailable,
     { prefix: '/api/analytics' },
   );
