@@ -32,6 +32,11 @@ if (process.argv.includes('--only=stores')) {
   await (await import('./stores.js')).main();
   process.exit(0);
 }
+// Planners' trends (issue 12) likewise: a year of rollups in a hub of its own.
+if (process.argv.includes('--only=analytics')) {
+  await (await import('./analytics.js')).main();
+  process.exit(0);
+}
 const opts = benchOptions(process.argv.slice(2));
 const startedAt = new Date().toISOString();
 const stamp = startedAt.replace(/[:.]/g, '-').slice(0, 19);

@@ -113,7 +113,9 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     ? new RollupScheduler(rollups, {
         timeZone: config.HUB_TZ,
         everyMs: config.ROLLUP_EVERY_S * 1000,
-        retentionMs: config.RAW_RETENTION_D * 86_400_000,
+        // A late reading re-rolls its buckets from the raw rows around it, so those must still be
+        // there for as long as ingest accepts late readings.
+        retentionMs: Math.max(config.RAW_RETENTION_D, config.MAX_READING_AGE_D) * 86_400_000,
         onError: (err) => log.error({ err }, 'rollups'),
       })
     : null;

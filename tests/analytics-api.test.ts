@@ -238,6 +238,16 @@ describe('analytics API over HTTP', () => {
     expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,\d+,site-a,site-a-occ,occupancy,\d,/);
   });
 
+  it("buckets the live charts' day query from local midnight, not from 08:00 Shanghai time", async () => {
+    const midnight = DateTime.fromISO(today, { zone: TZ }).toMillis();
+    const r = await planner.json<{ points: { t: number; count: number }[] }>(
+      'GET',
+      `/api/telemetry/range?metric=occupancy&agg=count&from=${midnight - 86_400_000}&to=${midnight + 86_400_000}&bucketMs=86400000`,
+    );
+    expect(r.body.points.map((p) => p.t)).toEqual([midnight - 86_400_000, midnight]);
+    expect(r.body.points.reduce((n, p) => n + p.count, 0)).toBe(6);
+  });
+
   it('exports Parquet that DuckDB reads back', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-parquet-'));
     try {

@@ -7,9 +7,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import { BIGINT, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { ExportQuery, Site } from '../../contract/index.js';
 import { metricColumn } from '../telemetry/duckdb-schema.js';
-import { bucketsBetween, FIVE_MIN } from '../telemetry/rollup-calendar.js';
+import { bucketsBetween, FIVE_MIN, wallOffset } from '../telemetry/rollup-calendar.js';
 import type { DuckDbRollups, SourceBucket } from '../telemetry/rollup-duckdb.js';
-import type { RollupGrain } from '../telemetry/rollup-schema.js';
 
 /** UTF-8 byte order mark: Excel then reads Chinese names as UTF-8, not as the local code page. */
 export const BOM = '\uFEFF';
@@ -104,14 +103,26 @@ export async function seriesFile(
       ORDER BY t_ms, device_id, seq`;
     params = { tz: o.timeZone, start: o.start, end: o.end, sites: listValue(sites) };
     types = { tz: VARCHAR, start: BIGINT, end: BIGINT, sites: LIST(VARCHAR) };
-  } else {
-    const grain: RollupGrain = q.grain === '5m' ? '5m' : q.grain === 'hour' ? 'hour' : 'day';
-    const agg = rollups.aggregateSql({
-      grain,
-      buckets: sourceBuckets(q.grain, o.start, o.end, o.timeZone),
+  } else if (q.grain === '5m' || q.grain === 'hour' || q.grain === 'day') {
+    const buckets =
+      q.grain === '5m'
+        ? fiveMinuteBuckets(o.start, o.end)
+        : bucketsBetween(o.start, o.end, q.grain, o.timeZone, false);
+    const stored = await rollups.storedSeriesSql({
+      grain: q.grain,
+      buckets: buckets.map((b) => ({ t: b.t, tEnd: b.tEnd, k: b.t })),
+      offsets: buckets.map((b) => wallOffset(b.t, o.timeZone)),
       sites,
       metrics: q.metric ? [q.metric] : undefined,
-      byDevice: true,
+    });
+    ({ sql, params, types } = stored);
+  } else {
+    const agg = await rollups.aggregateSql({
+      grain: 'day',
+      buckets: weekOrMonthBuckets(q.grain, o.start, o.end, o.timeZone),
+      sites,
+      metrics: q.metric ? [q.metric] : undefined,
+      by: 'device',
     });
     sql = `SELECT ${local('k')} AS bucket_local, k AS bucket_ms, site_id, device_id, metric, n AS count,
         sum / nullif(n, 0) AS mean, min, max, sum, last
@@ -128,19 +139,16 @@ export async function seriesFile(
   };
 }
 
-/** Rollup buckets keyed by the start of the export bucket they belong to. */
-function sourceBuckets(grain: ExportQuery['grain'], start: number, end: number, tz: string): SourceBucket[] {
-  if (grain === '5m') {
-    const out: SourceBucket[] = [];
-    for (let t = start; t < end; t += FIVE_MIN) out.push({ t, tEnd: t + FIVE_MIN, k: t });
-    return out;
-  }
-  if (grain === 'hour' || grain === 'day') {
-    return bucketsBetween(start, end, grain, tz).map((b) => ({ t: b.t, tEnd: b.tEnd, k: b.t }));
-  }
-  const g = grain === 'week' ? 'week' : 'month';
-  return bucketsBetween(start, end, g, tz).flatMap((b) =>
-    bucketsBetween(Math.max(b.t, start), Math.min(b.tEnd, end), 'day', tz).map((d) => ({
+function fiveMinuteBuckets(start: number, end: number): { t: number; tEnd: number }[] {
+  const out: { t: number; tEnd: number }[] = [];
+  for (let t = start; t < end; t += FIVE_MIN) out.push({ t, tEnd: t + FIVE_MIN });
+  return out;
+}
+
+/** Day rollups keyed by the start of the week or month they belong to. */
+function weekOrMonthBuckets(grain: 'week' | 'month', start: number, end: number, tz: string): SourceBucket[] {
+  return bucketsBetween(start, end, grain, tz, false).flatMap((b) =>
+    bucketsBetween(Math.max(b.t, start), Math.min(b.tEnd, end), 'day', tz, false).map((d) => ({
       t: d.t,
       tEnd: d.tEnd,
       k: b.t,

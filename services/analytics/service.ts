@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
 import type {
+  DeviceKind,
   HeatmapQuery,
   HeatmapReply,
   KpiKey,
@@ -20,6 +20,7 @@ import {
   type Bucket,
   bucketsBetween,
   type CalendarGrain,
+  minuteOfDay,
   weekdayHour,
 } from '../telemetry/rollup-calendar.js';
 import type { DuckDbRollups, SourceBucket } from '../telemetry/rollup-duckdb.js';
@@ -57,7 +58,9 @@ const SCREENING: ReadonlySet<KpiKey> = new Set(['sessionsHeld', 'booked', 'atten
  */
 export class AnalyticsService {
   private readonly now: () => number;
-  private readonly offsets = new Map<number, number>();
+  /** Sites there are, as last counted: a query over all of them needs no site filter. */
+  private siteCount = -1;
+  private fleetMemo: Map<string, { kinds: DeviceKind[] }> | null = null;
 
   constructor(private readonly d: AnalyticsDeps) {
     this.now = d.now ?? Date.now;
@@ -71,8 +74,10 @@ export class AnalyticsService {
     return resolveRange(scope, this.now(), this.d.timeZone);
   }
 
-  scope(user: User, scope: Parameters<typeof sitesInScope>[2]): Promise<Site[]> {
-    return sitesInScope(this.d.sites, user, scope);
+  async scope(user: User, scope: Parameters<typeof sitesInScope>[2]): Promise<Site[]> {
+    const sites = await sitesInScope(this.d.sites, user, scope);
+    this.siteCount = (await this.d.sites.list()).length;
+    return sites;
   }
 
   async kpis(user: User, q: Parameters<typeof resolveRange>[0]): Promise<KpisReply> {
@@ -124,7 +129,7 @@ export class AnalyticsService {
   async heatmap(user: User, q: HeatmapQuery): Promise<HeatmapReply> {
     const range = this.range(q);
     const sites = await this.scope(user, q);
-    const hours = bucketsBetween(range.start, range.end, 'hour', this.d.timeZone);
+    const hours = bucketsBetween(range.start, range.end, 'hour', this.d.timeZone, false);
     const occurrences = new Array<number>(7 * 24).fill(0);
     const src = hours.map((h) => {
       const { weekday, hour } = weekdayHour(h.t, this.d.timeZone);
@@ -137,8 +142,9 @@ export class AnalyticsService {
     const rows = await this.d.rollups.aggregate({
       grain: 'hour',
       buckets: src,
-      sites: sites.map((s) => s.id),
+      sites: this.filter(sites),
       metrics: METRICS_OF[q.kpi],
+      by: 'k',
     });
     for (const r of rows) addRow(accs[r.k]!, r);
     const cells = accs.map((acc, k) => {
@@ -167,7 +173,7 @@ export class AnalyticsService {
     const rows = await this.d.rollups.aggregate({
       grain: 'day',
       buckets: days.map((b, k) => ({ t: b.t, tEnd: b.tEnd, k })),
-      sites: sites.map((s) => s.id),
+      sites: this.filter(sites),
       metrics: METRICS_OF[q.spark],
     });
     for (const r of rows) addRow(daily.get(r.siteId)![r.k]!, r);
@@ -232,8 +238,9 @@ export class AnalyticsService {
     const rows = await this.d.rollups.aggregate({
       grain: srcGrain,
       buckets: src,
-      sites: sites.map((s) => s.id),
+      sites: this.filter(sites),
       metrics: METRICS_OF[kpi],
+      by: 'k',
     });
     for (const r of rows) addRow(accs[r.k]!, r);
     if (CALENDAR.has(kpi))
@@ -250,7 +257,7 @@ export class AnalyticsService {
     const rows = await this.d.rollups.aggregate({
       grain: 'day',
       buckets: days.map((b) => ({ t: b.t, tEnd: b.tEnd, k: 0 })),
-      sites: sites.map((s) => s.id),
+      sites: this.filter(sites),
       metrics: KPI_METRICS,
     });
     for (const r of rows) {
@@ -293,12 +300,12 @@ export class AnalyticsService {
     }
   }
 
-  /** Makes empty accumulators that know what these sites can tell; the devices are looked up once. */
+  /** Makes empty accumulators that know what these sites can tell. */
   private accMaker(sites: Site[]): () => Acc {
     const known = new Set<KpiKey>();
+    const fleet = this.fleet();
     for (const s of sites) {
-      const kinds = this.d.devices.list([s.id]).map((d) => d.kind);
-      for (const k of knownKpis(kinds, s.type !== 'caring')) known.add(k);
+      for (const k of knownKpis(fleet.get(s.id)?.kinds ?? [], s.type !== 'caring')) known.add(k);
     }
     return () => ({ ...emptyAcc(), known: new Set(known) });
   }
@@ -310,22 +317,33 @@ export class AnalyticsService {
       now: this.now(),
       devices: this.deviceCount(site.id),
       hours: site.openingHours,
-      minuteOf: (ms) => this.localMinute(ms),
+      minuteOf: (ms) => minuteOfDay(ms, this.d.timeZone),
     });
   }
 
-  private deviceCount(siteId: string): number {
-    return this.d.devices.list([siteId]).length;
+  /** Sites to filter on; none when they are every site there is (a planner's default: no filter to apply). */
+  private filter(sites: Site[]): string[] | undefined {
+    return sites.length === this.siteCount ? undefined : sites.map((s) => s.id);
   }
 
-  /** Minutes since local midnight, with the zone's offset looked up once per hour. */
-  private localMinute(ms: number): number {
-    const hour = Math.floor(ms / 3_600_000);
-    let off = this.offsets.get(hour);
-    if (off === undefined) {
-      off = DateTime.fromMillis(hour * 3_600_000, { zone: this.d.timeZone }).offset;
-      this.offsets.set(hour, off);
+  private deviceCount(siteId: string): number {
+    return this.fleet().get(siteId)?.kinds.length ?? 0;
+  }
+
+  /** Device kinds per site, from one pass over the device directory, kept for the current tick. */
+  private fleet(): Map<string, { kinds: DeviceKind[] }> {
+    if (this.fleetMemo) return this.fleetMemo;
+    const m = new Map<string, { kinds: DeviceKind[] }>();
+    for (const d of this.d.devices.list()) {
+      const e = m.get(d.siteId) ?? { kinds: [] };
+      e.kinds.push(d.kind);
+      m.set(d.siteId, e);
     }
-    return Math.floor(((ms / 60_000 + off) % 1440) + 1440) % 1440;
+    this.fleetMemo = m;
+    // A request computes in one go; the next one sees devices added meanwhile.
+    setImmediate(() => {
+      this.fleetMemo = null;
+    });
+    return m;
   }
 }

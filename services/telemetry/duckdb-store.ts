@@ -206,17 +206,18 @@ export async function openDuckDbStore(path: string, opts: { threads?: number } =
     async range(spec) {
       const { bucketMs, from, to } = spec;
       if (to <= from) return [];
-      const { first, buckets } = bucketGrid(from, to, bucketMs);
+      const shift = spec.alignMs ?? 0;
+      const { first, buckets } = bucketGrid(from, to, bucketMs, shift);
       const col = metricColumn(spec.metric);
-      const params: Params = { from, to, bucket: bucketMs };
-      const types: Types = { from: BIGINT, to: BIGINT, bucket: BIGINT };
+      const params: Params = { from, to, bucket: bucketMs, shift };
+      const types: Types = { from: BIGINT, to: BIGINT, bucket: BIGINT, shift: BIGINT };
       const where = [`${col} IS NOT NULL`, 'ts >= epoch_ms($from)', 'ts < epoch_ms($to)'];
       filter(where, params, types, [
         ['site_id', spec.siteId],
         ['device_id', spec.deviceId],
       ]);
       const rows = await read(
-        `SELECT (epoch_ms(ts) // $bucket) * $bucket AS t, ${AGG_SQL[spec.agg](col)} AS value, count(*) AS n
+        `SELECT ((epoch_ms(ts) + $shift) // $bucket) * $bucket - $shift AS t, ${AGG_SQL[spec.agg](col)} AS value, count(*) AS n
          FROM readings WHERE ${where.join(' AND ')} GROUP BY t`,
         params,
         types,
@@ -236,16 +237,17 @@ export async function openDuckDbStore(path: string, opts: { threads?: number } =
     async eventCounts(spec) {
       const { bucketMs, from, to } = spec;
       if (to <= from) return [];
-      const { first, buckets } = bucketGrid(from, to, bucketMs);
-      const params: Params = { type: spec.type, from, to, bucket: bucketMs };
-      const types: Types = { type: VARCHAR, from: BIGINT, to: BIGINT, bucket: BIGINT };
+      const shift = spec.alignMs ?? 0;
+      const { first, buckets } = bucketGrid(from, to, bucketMs, shift);
+      const params: Params = { type: spec.type, from, to, bucket: bucketMs, shift };
+      const types: Types = { type: VARCHAR, from: BIGINT, to: BIGINT, bucket: BIGINT, shift: BIGINT };
       const where = ['type = $type', 'ts >= epoch_ms($from)', 'ts < epoch_ms($to)'];
       filter(where, params, types, [
         ['site_id', spec.siteId],
         ['device_id', spec.deviceId],
       ]);
       const rows = await read(
-        `SELECT (epoch_ms(ts) // $bucket) * $bucket AS t, count(*) AS n
+        `SELECT ((epoch_ms(ts) + $shift) // $bucket) * $bucket - $shift AS t, count(*) AS n
          FROM events WHERE ${where.join(' AND ')} GROUP BY t`,
         params,
         types,

@@ -121,12 +121,12 @@ export class InfluxStore implements TelemetryStore {
   }
 
   async range(spec: RangeSpec): Promise<RangePoint[]> {
-    const { first, buckets } = bucketGrid(spec.from, spec.to, spec.bucketMs);
+    const { first, buckets } = bucketGrid(spec.from, spec.to, spec.bucketMs, spec.alignMs);
     if (spec.to <= spec.from) return [];
     const fn = spec.agg === 'avg' ? 'mean' : spec.agg;
     const cond = [`metric = ${lit(spec.metric)}`, ...filters(spec), timeCond(spec.from, spec.to)];
     const [res] = await this.query(
-      `select ${fn}(value), count(value) from readings where ${cond.join(' and ')} group by time(${spec.bucketMs}ms) fill(none)`,
+      `select ${fn}(value), count(value) from readings where ${cond.join(' and ')} group by ${timeGroup(spec)} fill(none)`,
     );
     const found = new Map<number, [number, number]>();
     for (const row of res?.series?.[0]?.values ?? [])
@@ -139,11 +139,11 @@ export class InfluxStore implements TelemetryStore {
   }
 
   async eventCounts(spec: EventCountSpec): Promise<RangePoint[]> {
-    const { first, buckets } = bucketGrid(spec.from, spec.to, spec.bucketMs);
+    const { first, buckets } = bucketGrid(spec.from, spec.to, spec.bucketMs, spec.alignMs);
     if (spec.to <= spec.from) return [];
     const cond = [`type = ${lit(spec.type)}`, ...filters(spec), timeCond(spec.from, spec.to)];
     const [res] = await this.query(
-      `select count(seq) from events where ${cond.join(' and ')} group by time(${spec.bucketMs}ms) fill(none)`,
+      `select count(seq) from events where ${cond.join(' and ')} group by ${timeGroup(spec)} fill(none)`,
     );
     const found = new Map<number, number>();
     for (const row of res?.series?.[0]?.values ?? []) found.set(Number(row[0]), Number(row[1]));
@@ -258,6 +258,12 @@ function filters(f: { siteId?: string; deviceId?: string }): string[] {
   if (f.siteId !== undefined) out.push(`site = ${lit(f.siteId)}`);
   if (f.deviceId !== undefined) out.push(`device = ${lit(f.deviceId)}`);
   return out;
+}
+
+/** InfluxQL's buckets start at multiples of the interval plus the offset: local ones, as bucketGrid(). */
+function timeGroup(spec: { bucketMs: number; alignMs?: number }): string {
+  const offset = ((-(spec.alignMs ?? 0) % spec.bucketMs) + spec.bucketMs) % spec.bucketMs;
+  return `time(${spec.bucketMs}ms, ${offset}ms)`;
 }
 
 function timeCond(from: number, to: number): string {

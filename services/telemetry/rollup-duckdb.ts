@@ -34,13 +34,14 @@ export interface AggregateSpec {
   buckets: readonly SourceBucket[];
   sites?: readonly string[];
   metrics?: readonly string[];
-  /** Per device instead of per site. */
-  byDevice?: boolean;
+  /** Grouped per query bucket only, per bucket and site (default), or per bucket, site and device. */
+  by?: 'k' | 'site' | 'device';
 }
 
 /** Combined figures of one query bucket (`k`), site (or device) and metric. */
 export interface AggregateRow {
   k: number;
+  /** '' when grouped per bucket only. */
   siteId: string;
   deviceId: string | null;
   metric: string;
@@ -129,8 +130,8 @@ export class DuckDbRollups {
       for (const k of keys) {
         const device = k.device_id as string;
         const b = num(k.b);
-        const h = bucketOf(b, 'hour', timeZone);
-        const d = bucketOf(b, 'day', timeZone);
+        const h = bucketOf(b, 'hour', timeZone, false);
+        const d = bucketOf(b, 'day', timeZone, false);
         hours.set(`${device}\0${h.t}`, [device, h.t, h.tEnd]);
         days.set(`${device}\0${d.t}`, [device, d.t, d.tEnd]);
       }
@@ -164,7 +165,7 @@ export class DuckDbRollups {
   }
 
   /**
-   * Deletes raw readings and events older than `before`, one `stepMs` slice per statement, and
+   * Deletes raw readings and events (and five-minute rollups) older than `before`, one `stepMs` slice per statement, and
    * yields between slices so ingest's commits interleave. Never past a bucket not rolled up yet.
    */
   async purgeBefore(before: number, stepMs = 3_600_000): Promise<number> {
@@ -180,6 +181,9 @@ export class DuckDbRollups {
     let deleted = 0;
     for (let t = oldest + stepMs; ; t += stepMs) {
       const upTo = Math.min(t, cutoff);
+      // Five-minute rollups go with the raw rows (as Home Assistant's short-term statistics do);
+      // hourly and daily ones stay for years.
+      await this.worker.run('DELETE FROM rollup_5m WHERE t < $t', { t: upTo }, { t: BIGINT });
       for (const table of ['readings', 'events']) {
         const res = await this.worker.run(
           `DELETE FROM ${table} WHERE ts < make_timestamp($t * 1000)`,
@@ -199,68 +203,117 @@ export class DuckDbRollups {
   /** Real-time figures per query bucket and site (or device) and metric: rollups plus the raw tail. */
   async aggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
     if (spec.buckets.length === 0) return [];
-    const { sql, params, types } = this.aggregateSql(spec);
-    const run = this.readerTail.then(async () =>
-      (await this.reader.runAndReadAll(sql, params, types)).getRowObjectsJS(),
+    const { sql, params, types } = await this.aggregateSql(spec);
+    // Column by column: a few thousand row objects cost the event loop tens of ms (measured).
+    const c = await this.serialRead(async () =>
+      (await this.reader.runAndReadAll(sql, params, types)).getColumnsObjectJS(),
     );
-    this.readerTail = run.catch(() => undefined);
-    const rows = await run;
-    return rows.map((x) => ({
-      k: num(x.k),
-      siteId: x.site_id as string,
-      deviceId: (x.device_id as string | undefined) ?? null,
-      metric: x.metric as string,
-      n: num(x.n),
-      sum: numOrNull(x.sum),
-      min: numOrNull(x.min),
-      max: numOrNull(x.max),
-      last: numOrNull(x.last),
-      fall: numOrNull(x.fall),
-      area: numOrNull(x.area),
-      up5: numOrNull(x.up5),
-    }));
+    const k = c.k ?? [];
+    const out: AggregateRow[] = new Array(k.length);
+    for (let i = 0; i < k.length; i++) {
+      out[i] = {
+        k: num(k[i]),
+        siteId: (c.site_id?.[i] as string | undefined) ?? '',
+        deviceId: (c.device_id?.[i] as string | undefined) ?? null,
+        metric: c.metric![i] as string,
+        n: num(c.n![i]),
+        sum: numOrNull(c.sum![i]),
+        min: numOrNull(c.min![i]),
+        max: numOrNull(c.max![i]),
+        last: numOrNull(c.last![i]),
+        fall: numOrNull(c.fall![i]),
+        area: numOrNull(c.area![i]),
+        up5: numOrNull(c.up5![i]),
+      };
+    }
+    return out;
   }
 
   /** The aggregate as SQL, for exports that stream it (COPY) rather than read it. */
-  aggregateSql(spec: AggregateSpec): { sql: string; params: Params; types: Types } {
-    const start = Math.min(...spec.buckets.map((b) => b.t));
-    const end = Math.max(...spec.buckets.map((b) => b.tEnd));
+  async aggregateSql(spec: AggregateSpec): Promise<{ sql: string; params: Params; types: Types }> {
+    const { params, types, dirty } = await this.bind(spec);
+    const by = { k: '', site: ', rows.site_id', device: ', rows.site_id, rows.device_id' }[spec.by ?? 'site'];
+    const sql = `
+      WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k),
+      ${realTimeRows(rollupTable(spec.grain), { sites: spec.sites, metrics: spec.metrics }, dirty)},
+      keyed AS (
+        -- The table's own rows start exactly at a bucket: an equi-join. Made-up rows fall inside one.
+        SELECT sb.k, rows.* FROM rows JOIN sb ON rows.t = sb.t WHERE rows.patched = 0
+        ${dirty ? 'UNION ALL SELECT sb.k, rows.* FROM rows ASOF JOIN sb ON rows.t >= sb.t WHERE rows.patched = 1 AND rows.t < sb.t_end' : ''})
+      SELECT rows.k${by}, rows.metric, ${COMBINE}
+      FROM keyed rows
+      GROUP BY rows.k${by}, rows.metric
+      ORDER BY rows.k${by}, rows.metric`;
+    return { sql, params, types };
+  }
+
+  /**
+   * Per device and bucket at a grain the rollups keep, for exports: the table's rows as they are
+   * (no grouping, no sort: constant memory however long the range), plus buckets made up again
+   * from the raw tail. \`local\` formats each bucket start as local wall-clock time.
+   */
+  async storedSeriesSql(spec: AggregateSpec & { offsets: readonly number[] }) {
+    const { params, types, dirty } = await this.bind(spec);
+    params.off = listValue(spec.offsets.map((o) => BigInt(o)));
+    types.off = LIST(BIGINT);
+    const cols = 'site_id, device_id, metric, n, sum, min, max, last';
+    const sql = `
+      WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k, unnest($off) AS off),
+      ${realTimeRows(rollupTable(spec.grain), { sites: spec.sites, metrics: spec.metrics }, dirty)},
+      out AS (
+        SELECT t AS k, ${cols} FROM rows WHERE patched = 0
+        UNION ALL
+        SELECT sb.k, rows.site_id, rows.device_id, rows.metric, sum(n) AS n, sum(sum) AS sum, min(min) AS min,
+          max(max) AS max, arg_max(last, last_ts) AS last
+        FROM rows ASOF JOIN sb ON rows.t >= sb.t
+        WHERE rows.patched = 1 AND rows.t < sb.t_end
+        GROUP BY sb.k, rows.site_id, rows.device_id, rows.metric)
+      SELECT strftime(make_timestamp((out.k + sb.off) * 1000), '%Y-%m-%d %H:%M:%S') AS bucket_local,
+        out.k AS bucket_ms, out.site_id, out.device_id, out.metric, out.n AS count,
+        out.sum / nullif(out.n, 0) AS mean, out.min, out.max, out.sum, out.last
+      FROM out JOIN sb ON out.k = sb.k`;
+    return { sql, params, types };
+  }
+
+  /** Parameters of a real-time query, and whether any bucket in its range waits to be rolled up. */
+  private async bind(spec: AggregateSpec): Promise<{ params: Params; types: Types; dirty: boolean }> {
+    let start = Number.POSITIVE_INFINITY;
+    let end = Number.NEGATIVE_INFINITY;
+    for (const b of spec.buckets) {
+      if (b.t < start) start = b.t;
+      if (b.tEnd > end) end = b.tEnd;
+    }
+    // The raw tail is read only between the first and last dirty bucket: usually minutes.
+    const span = await this.serialRead(async () =>
+      (
+        await this.reader.runAndReadAll(
+          'SELECT min(b) AS lo, max(b) AS hi FROM rollup_dirty WHERE b >= $start AND b < $end',
+          { start, end },
+          { start: BIGINT, end: BIGINT },
+        )
+      ).getRowObjectsJS(),
+    );
+    const lo = numOrNull(span[0]?.lo);
+    const hi = numOrNull(span[0]?.hi);
     const params: Params = {
       start,
       end,
-      lo: start,
-      hi: end,
       bt: listValue(spec.buckets.map((b) => BigInt(b.t))),
       be: listValue(spec.buckets.map((b) => BigInt(b.tEnd))),
       bk: listValue(spec.buckets.map((b) => BigInt(b.k))),
     };
-    const types: Types = {
-      start: BIGINT,
-      end: BIGINT,
-      lo: BIGINT,
-      hi: BIGINT,
-      bt: LIST(BIGINT),
-      be: LIST(BIGINT),
-      bk: LIST(BIGINT),
-    };
-    if (spec.sites) {
-      params.sites = listValue([...spec.sites]);
-      types.sites = LIST(VARCHAR);
+    const types: Types = { start: BIGINT, end: BIGINT, bt: LIST(BIGINT), be: LIST(BIGINT), bk: LIST(BIGINT) };
+    if (lo !== null && hi !== null) {
+      Object.assign(params, { lo, hi: hi + FIVE_MIN });
+      Object.assign(types, { lo: BIGINT, hi: BIGINT });
     }
-    if (spec.metrics) {
-      params.metrics = listValue([...spec.metrics]);
-      types.metrics = LIST(VARCHAR);
-    }
-    const by = spec.byDevice ? 'rows.site_id, rows.device_id' : 'rows.site_id';
-    const sql = `
-      WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k),
-      ${realTimeRows(rollupTable(spec.grain), { sites: !!spec.sites, metrics: !!spec.metrics })}
-      SELECT sb.k, ${by}, rows.metric, ${COMBINE}
-      FROM rows ASOF JOIN sb ON rows.t >= sb.t
-      WHERE rows.t < sb.t_end
-      GROUP BY sb.k, ${by}, rows.metric
-      ORDER BY sb.k, ${by}, rows.metric`;
-    return { sql, params, types };
+    return { params, types, dirty: lo !== null };
+  }
+
+  private serialRead<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.readerTail.then(task, task);
+    this.readerTail = run.catch(() => undefined);
+    return run;
   }
 
   /**

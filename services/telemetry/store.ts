@@ -25,6 +25,11 @@ export interface RangeSpec {
   /** Exclusive, ms. */
   to: number;
   bucketMs: number;
+  /**
+   * The hub zone's UTC offset (ms): buckets start at multiples of bucketMs on local wall-clock time,
+   * so daily buckets begin at local midnight, not at 08:00 in Shanghai. 0 (UTC) when omitted.
+   */
+  alignMs?: number;
   agg: 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
 }
 
@@ -37,6 +42,8 @@ export interface EventCountSpec {
   /** Exclusive, ms. */
   to: number;
   bucketMs: number;
+  /** As in RangeSpec. */
+  alignMs?: number;
 }
 
 export interface EventQuery {
@@ -84,7 +91,7 @@ export interface TelemetryStore {
   unstored(batch: TelemetryBatch): Promise<TelemetryBatch>;
   /** Newest value of every metric of the given devices (all devices when omitted). */
   latest(deviceIds?: readonly string[]): Promise<LatestValue[]>;
-  /** One point per bucket in [from, to), buckets aligned to multiples of bucketMs since the epoch; empty buckets carry value null and count 0. */
+  /** One point per bucket in [from, to), buckets aligned as bucketGrid() says; empty buckets carry value null and count 0. */
   range(spec: RangeSpec): Promise<RangePoint[]>;
   /**
    * Events of one type per bucket in [from, to), buckets aligned as in range(). A count is data even
@@ -101,10 +108,19 @@ export interface TelemetryStore {
 /** The most buckets one range or event-count query may ask for. */
 export const MAX_RANGE_BUCKETS = 10_000;
 
-/** Bucket starts for [from, to): multiples of bucketMs since the epoch, at most MAX_RANGE_BUCKETS. */
-export function bucketGrid(from: number, to: number, bucketMs: number): { first: number; buckets: number } {
+/**
+ * Bucket starts for [from, to): multiples of bucketMs on the wall clock `alignMs` ahead of UTC (the
+ * hub zone's offset at `from`; across a DST change the later buckets keep that offset), at most
+ * MAX_RANGE_BUCKETS. The analytics rollups follow every DST change; this grid serves the live charts.
+ */
+export function bucketGrid(
+  from: number,
+  to: number,
+  bucketMs: number,
+  alignMs = 0,
+): { first: number; buckets: number } {
   if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error(`bad bucketMs ${bucketMs}`);
-  const first = Math.floor(from / bucketMs) * bucketMs;
+  const first = Math.floor((from + alignMs) / bucketMs) * bucketMs - alignMs;
   const buckets = Math.ceil((to - first) / bucketMs);
   if (buckets > MAX_RANGE_BUCKETS) {
     throw Object.assign(new Error(`${buckets} buckets requested, at most ${MAX_RANGE_BUCKETS}`), {

@@ -12,6 +12,7 @@ import {
   visibleSites,
 } from '../../../contract/index.js';
 import { currentUser, requireUser } from '../../auth/session.js';
+import { wallOffset } from '../../telemetry/rollup-calendar.js';
 import { bucketGrid } from '../../telemetry/store.js';
 import type { ApiContext } from '../context.js';
 
@@ -25,7 +26,7 @@ const eventsQuery = z.strictObject({
 });
 
 export function telemetryRoutes(
-  ctx: Pick<ApiContext, 'devices' | 'telemetry' | 'users'>,
+  ctx: Pick<ApiContext, 'config' | 'devices' | 'telemetry' | 'users'>,
 ): FastifyPluginAsyncZod {
   return async (app) => {
     const anyone = requireUser(ctx.users);
@@ -51,6 +52,9 @@ export function telemetryRoutes(
       }
     };
 
+    /** Buckets begin on the hub zone's wall clock: a day bucket at local midnight (issue 12). */
+    const align = (from: number) => wallOffset(from, ctx.config.HUB_TZ);
+
     const checkWindow = (q: { from: number; to: number; bucketMs: number }) => {
       if (q.to <= q.from)
         throw new HubError('VALIDATION', '`to` must be after `from`', [
@@ -58,7 +62,7 @@ export function telemetryRoutes(
         ]);
       // Counted as every store counts them: buckets start at multiples of bucketMs, not at `from`.
       try {
-        bucketGrid(q.from, q.to, q.bucketMs);
+        bucketGrid(q.from, q.to, q.bucketMs, align(q.from));
       } catch (err) {
         throw new HubError('RANGE_TOO_LARGE', `${(err as Error).message}; use a larger bucketMs`);
       }
@@ -79,7 +83,7 @@ export function telemetryRoutes(
         const q = request.query;
         scope(currentUser(request), q);
         checkWindow(q);
-        return { points: await ctx.telemetry.range(q) };
+        return { points: await ctx.telemetry.range({ ...q, alignMs: align(q.from) }) };
       },
     );
 
@@ -98,7 +102,7 @@ export function telemetryRoutes(
         const q = request.query;
         scope(currentUser(request), q);
         checkWindow(q);
-        return { points: await ctx.telemetry.eventCounts(q) };
+        return { points: await ctx.telemetry.eventCounts({ ...q, alignMs: align(q.from) }) };
       },
     );
 
