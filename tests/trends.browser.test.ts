@@ -87,7 +87,7 @@ describe.skipIf(!hasChromium)('trends page in Chromium: planners, managers, expo
       expect(res.status).toBe(201);
     }
     browser = await launchBrowser();
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
@@ -163,7 +163,7 @@ describe.skipIf(!hasChromium)('trends page in Chromium: planners, managers, expo
     ).json();
     expect((league as LeagueReply).rows.map((r) => r.siteId)).toEqual(order);
     await screenshot(page, 'trends-planner-desktop');
-  }, 90_000);
+  }, 240_000);
 
   it('at 390 px: no horizontal overflow; the English switch changes the page', async () => {
     const page = await loggedIn('planner-1', PASSWORD, PHONE);
@@ -195,7 +195,7 @@ describe.skipIf(!hasChromium)('trends page in Chromium: planners, managers, expo
     expect(await page.getByTestId('league-sort-doorOpenings').textContent()).toContain('Door openings');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(PHONE.width);
     await screenshot(page, 'trends-390-en');
-  }, 60_000);
+  }, 180_000);
 
   it('manager: sees only their own site, in the table, the filters and the figures', async () => {
     const page = await loggedIn('manager-1', PASSWORD);
@@ -210,7 +210,7 @@ describe.skipIf(!hasChromium)('trends page in Chromium: planners, managers, expo
     const api = new ApiClient(hub.httpUrl);
     await api.login('manager-1', PASSWORD);
     expect((await api.request('GET', `/api/analytics/kpis?sites=${others[0]}`)).status).toBe(404);
-  }, 60_000);
+  }, 180_000);
 
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
