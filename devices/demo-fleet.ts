@@ -113,3 +113,11 @@ export function demoDevices(site: Pick<SiteInput, 'id'>): DeviceInput[] {
     name: { ...deviceKinds[kind].label },
   }));
 }
+
+/** The hut whose water dispenser is wearing out (heater faults, brown-outs), for planners to find. */
+export function wearingDispenserSite(sites: readonly Pick<SiteInput, 'id'>[]): string | undefined {
+  return sites[Math.min(9, sites.length - 1)]?.id;
+}
+
+/** It starts failing three weeks before the demo's history ends, and gets worse week by week. */
+export const WEARING_FOR_MS = 21 * 86_400_000;

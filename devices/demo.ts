@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { startHub } from '../services/hub.js';
-import { demoDevices, demoSites } from './demo-fleet.js';
+import { demoDevices, demoSites, WEARING_FOR_MS, wearingDispenserSite } from './demo-fleet.js';
+import { planDemoHistory } from './demo-history-backfill.js';
 import { movedPortsNote, portOr0 } from './demo-ports.js';
 import { organiser, seedDemoSessions } from './demo-sessions.js';
 import { provisionFleet } from './provision.js';
@@ -17,8 +18,9 @@ const wantedHttp = Number(process.env.HTTP_PORT ?? 8080);
 const wantedMqtt = Number(process.env.MQTT_PORT ?? 1883);
 const httpPort = await portOr0(wantedHttp, '0.0.0.0');
 const mqttPort = await portOr0(wantedMqtt, '0.0.0.0');
+const dataDir = process.env.HUB_DATA_DIR ?? path.resolve('.demo-data');
 const hub = await startHub({
-  HUB_DATA_DIR: process.env.HUB_DATA_DIR ?? path.resolve('.demo-data'),
+  HUB_DATA_DIR: dataDir,
   HTTP_PORT: httpPort,
   MQTT_PORT: mqttPort,
   HUB_ADMIN_PASSWORD: DEMO_PASSWORD,
@@ -39,13 +41,29 @@ const devices = await provisionFleet(
 const admin = await organiser(hub.httpUrl, { username: 'admin', password: DEMO_PASSWORD });
 await seedDemoSessions(hub.appointments, sites, admin, { log: (line) => console.log(line) });
 const hours = new Map(sites.map((s) => [s.id, s]));
+const wearing = wearingDispenserSite(sites);
+const withSite = (d: (typeof devices)[number], historyEnd: number) => ({
+  ...d,
+  seats: hours.get(d.siteId)?.seats,
+  openingHours: hours.get(d.siteId)?.openingHours,
+  wearingSince:
+    d.kind === 'water_dispenser' && d.siteId === wearing ? historyEnd - WEARING_FOR_MS : undefined,
+});
+// Eight weeks of the same simulated life, so trends have something true to show at once. Decided
+// before the fleet starts (its readings would make the hub look used), written beside it.
+const history = await planDemoHistory(hub.telemetry, {
+  dataDir,
+  deviceIds: devices.map((d) => d.deviceId),
+  devices: ({ to }) => devices.map((d) => withSite(d, to)),
+  now: Date.now(),
+  log: (line) => console.log(line),
+});
+if (history.outcome === 'written') console.log('demo history: writing eight weeks in the background…');
+// Cut short (Ctrl-C, a failure), it resumes the same window on the next start.
+history.write().catch((err) => console.error(`demo history stopped, resumes next start: ${err.message}`));
 const fleet = runFleet({
   url: hub.mqttUrl,
-  devices: devices.map((d) => ({
-    ...d,
-    seats: hours.get(d.siteId)?.seats,
-    openingHours: hours.get(d.siteId)?.openingHours,
-  })),
+  devices: devices.map((d) => withSite(d, history.to)),
   intervalMs: 3000,
   log: (line) => console.log(line),
 });
@@ -75,6 +93,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     clearInterval(status);
+    history.stop();
     await fleet.stop();
     await hub.close();
     process.exit(0);

@@ -31,6 +31,7 @@ import { SiteRepo } from './state/sites.js';
 import { UserRepo } from './state/users.js';
 import { openTelemetry } from './telemetry/open.js';
 import { RollupScheduler } from './telemetry/rollup-scheduler.js';
+import type { TelemetryStore } from './telemetry/store.js';
 
 export interface Hub {
   config: Config;
@@ -51,6 +52,12 @@ export interface Hub {
   alerts: Alerts;
   /** Takes a backup into an empty directory (as `npm run backup` does through the control socket). */
   backup: ReturnType<typeof operationsParts>['backup'];
+  /**
+   * The telemetry store as the API reads it. Its write() goes straight to the store, past the
+   * journal and the bus, so nothing written there reaches live state or alerts: for history only
+   * (the demo's backfill), never for live readings.
+   */
+  telemetry: TelemetryStore;
   /** Rolls up and purges telemetry (DuckDB store only); tests flush it. */
   rollups: RollupScheduler | null;
   close(): Promise<void>;
@@ -364,6 +371,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     finder,
     alerts,
     backup: operations.backup,
+    telemetry: journaled.reads,
     rollups: rollupScheduler,
     close: () => {
       closing ??= stopAll();

@@ -29,6 +29,54 @@ export interface HourlySeries {
 const round1 = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
 
 /**
+ * The y axis a metric's physical range calls for: a water level runs 0–100 %, occupancy 0 to the
+ * seats (more when riders stand at a peak), counts from 0 in whole steps. Without it ECharts fits
+ * the data and a water level near 90 % got an axis of 40–140 %.
+ */
+export interface AxisRange {
+  min?: number;
+  /** The axis reaches at least this far, further only if the data does. */
+  max?: number;
+  /** Whole numbers from zero (people, openings). */
+  counts?: boolean;
+}
+
+/** Physical ranges of the metrics the dashboard draws. */
+export const axisRanges = {
+  occupancy: (seats?: number) => ({ min: 0, max: seats, counts: true }),
+  percent: { min: 0, max: 100 },
+  count: { min: 0, counts: true },
+  /** Indoor temperature has no hard bounds: fit the data. */
+  measurement: {},
+} satisfies Record<string, AxisRange | ((seats?: number) => AxisRange)>;
+
+export function yAxisFor(range: AxisRange) {
+  const { min, max, counts } = range;
+  return {
+    type: 'value' as const,
+    min,
+    max: max === undefined ? undefined : (v: { max: number }) => Math.max(max, v.max),
+    // Only an axis with neither bound fits the data; `scale` would lift a bound-less minimum off 0.
+    scale: min === undefined && max === undefined && !counts,
+    minInterval: counts ? 1 : undefined,
+    axisLabel: { fontSize: 11 },
+    splitLine: { lineStyle: { color: '#eceeed' } },
+  };
+}
+
+/**
+ * A point between two gaps has no line to draw, and with symbols hidden it vanished (a fresh
+ * hub's single hourly reading showed an empty chart): such points get a dot of their own.
+ */
+export function isolatedDots(values: readonly (number | null)[], size = 6) {
+  return (_value: unknown, params: { dataIndex: number }) => {
+    const i = params.dataIndex;
+    const lone = values[i] !== null && (values[i - 1] ?? null) === null && (values[i + 1] ?? null) === null;
+    return lone ? size : 0;
+  };
+}
+
+/**
  * One 24-hour chart. The x axis is hour labels already formatted in the hub's time zone, so the
  * chart never falls back to the browser's zone; a missing hour is a gap, not a zero.
  */
@@ -36,8 +84,7 @@ export function hourlyOption(
   series: HourlySeries[],
   locale: string,
   unit: string,
-  /** Counts start at zero and step by whole numbers; measurements (°C, %) fit their own range. */
-  counts: boolean,
+  range: AxisRange,
 ): ChartOption {
   const hours = (series[0]?.points ?? []).map((p) => formatHour(p.t, locale));
   return {
@@ -55,13 +102,7 @@ export function hourlyOption(
       axisLabel: { fontSize: 11, hideOverlap: true },
       axisTick: { alignWithLabel: true },
     },
-    yAxis: {
-      type: 'value',
-      scale: !counts,
-      minInterval: counts ? 1 : undefined,
-      axisLabel: { fontSize: 11 },
-      splitLine: { lineStyle: { color: '#eceeed' } },
-    },
+    yAxis: yAxisFor(range),
     series: series.map((s) =>
       s.type === 'bar'
         ? {
@@ -70,15 +111,21 @@ export function hourlyOption(
             data: s.points.map((p) => p.value ?? 0),
             itemStyle: { color: s.color },
           }
-        : {
-            type: 'line',
-            name: s.name,
-            data: s.points.map((p) => round1(p.value)),
-            connectNulls: false,
-            showSymbol: false,
-            lineStyle: { color: s.color, width: 2 },
-            itemStyle: { color: s.color },
-          },
+        : lineSeries(s),
     ),
+  };
+}
+
+function lineSeries(s: HourlySeries): LineSeriesOption {
+  const data = s.points.map((p) => round1(p.value));
+  return {
+    type: 'line',
+    name: s.name,
+    data,
+    connectNulls: false,
+    symbol: 'circle',
+    symbolSize: isolatedDots(data),
+    lineStyle: { color: s.color, width: 2 },
+    itemStyle: { color: s.color },
   };
 }

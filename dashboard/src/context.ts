@@ -25,7 +25,8 @@ export const can = {
   readPersonalData: mayReadPersonalData,
 };
 
-export const rolesFor: Record<'devices' | 'users', readonly Role[]> = {
+export const rolesFor: Record<'devices' | 'users' | 'trends', readonly Role[]> = {
   devices: ['admin', 'manager'],
   users: ['admin'],
+  trends: ['admin', 'planner', 'manager'],
 };

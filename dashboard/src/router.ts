@@ -46,6 +46,13 @@ export const router = createRouter({
       component: () => import('./views/OutboxView.vue'),
       meta: { roles: ['admin'] },
     },
+    {
+      // Planners' usage trends (issue 12); a manager's page covers their own sites.
+      path: '/trends',
+      name: 'trends',
+      component: () => import('./views/TrendsView.vue'),
+      meta: { roles: rolesFor.trends },
+    },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
   scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },

@@ -25,6 +25,8 @@ export interface SimulatedDeviceOptions {
   secret: string;
   seats?: number;
   openingHours?: OpeningHours;
+  /** A water dispenser that starts wearing out at this instant. */
+  wearingSince?: number;
   /** Real milliseconds between readings. */
   intervalMs?: number;
   seed?: number;
@@ -202,10 +204,11 @@ export class SimulatedDevice {
 
   private tick() {
     const t = this.simTime();
-    const { values, events } = this.model.step(t, t - this.lastTick);
+    const { values, events, silent } = this.model.step(t, t - this.lastTick);
     this.lastTick = t;
     const ts = Date.now();
-    this.enqueue({ channel: 'telemetry', body: { seq: this.seq++, ts, values } });
+    // A browned-out controller measures nothing; its fault log still reaches the hub.
+    if (!silent) this.enqueue({ channel: 'telemetry', body: { seq: this.seq++, ts, values } });
     for (const e of events) this.emit(e, ts);
     void this.pump();
   }

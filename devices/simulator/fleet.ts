@@ -9,6 +9,8 @@ export interface FleetDevice {
   seats?: number;
   /** Lets patterns keep a closed hut empty; absent means always open. */
   openingHours?: OpeningHours;
+  /** A water dispenser that starts wearing out at this instant. */
+  wearingSince?: number;
 }
 
 export interface FleetOptions {
@@ -74,6 +76,7 @@ export function runFleet(opts: FleetOptions): Fleet {
         secret: d.secret,
         seats: d.seats,
         openingHours: d.openingHours,
+        wearingSince: d.wearingSince,
         intervalMs: opts.intervalMs,
         seed: opts.seed,
         simTime,

@@ -7,6 +7,7 @@ import type {
   Reading,
 } from '../../contract/index.js';
 import { isOpenAtMinute } from '../../contract/index.js';
+import { wearAt } from './wear.js';
 
 /**
  * Daily life of a hut, as functions of (simulated) time and a seeded PRNG. Site-level curves
@@ -16,7 +17,8 @@ import { isOpenAtMinute } from '../../contract/index.js';
 
 export type Values = Reading['values'];
 export type PatternEvent = Omit<DeviceEvent, 'seq' | 'ts'>;
-export type Step = { values: Values; events: PatternEvent[] };
+/** `silent`: the device is down and sends nothing this step (a failing controller). */
+export type Step = { values: Values; events: PatternEvent[]; silent?: boolean };
 export type CommandResult = { ok: boolean; message?: string; events?: PatternEvent[] };
 export interface DeviceModel {
   step(t: number, dtMs: number): Step;
@@ -30,6 +32,8 @@ export interface ModelContext {
   deviceId: string;
   seats?: number;
   openingHours?: OpeningHours;
+  /** A water dispenser that starts wearing out at this instant (see wear.ts). */
+  wearingSince?: number;
 }
 
 const MINUTE = 60_000;
@@ -66,8 +70,16 @@ export const summerness = (t: number) => (1 - Math.cos((2 * Math.PI * (dayOfYear
 
 /** The hub's own rule; a hut without hours set is always open. */
 export function isOpen(t: number, hours?: OpeningHours): boolean {
-  return !hours || isOpenAtMinute(hours, localHour(t) * 60);
+  if (!hours) return true;
+  // The rule parses HH:MM on every call; models ask it several times a step, so keep a day's answers.
+  let day = openMinutes.get(hours);
+  if (!day) {
+    day = Uint8Array.from({ length: 1440 }, (_, m) => (isOpenAtMinute(hours, m) ? 1 : 0));
+    openMinutes.set(hours, day);
+  }
+  return day[Math.floor(localHour(t) * 60)] === 1;
 }
+const openMinutes = new WeakMap<OpeningHours, Uint8Array>();
 
 const bump = (h: number, centre: number, width: number) => Math.exp(-0.5 * ((h - centre) / width) ** 2);
 /** Riders eat between deliveries: lunch 11:30–13:30, dinner 17:30–19:30. */
@@ -78,17 +90,34 @@ export function demand(t: number, hours?: OpeningHours): number {
   if (!isOpen(t, hours)) return 0;
   const h = localHour(t);
   const base = 0.03 + 0.12 * Math.min(1, bump(h, 14, 4.5) / 0.3);
-  const weekday = new Date(t + SHANGHAI).getUTCDay();
+  // 1970-01-01 was a Thursday (4).
+  const weekday = (Math.floor((t + SHANGHAI) / DAY) + 4) % 7;
   const weekend = weekday === 0 || weekday === 6 ? 0.85 : 1;
   return (base + 0.25 * bump(h, 8, 0.5) + 0.85 * mealTime(h)) * weekend;
 }
 
-/** Rain in 2-hour slots, more in summer; a wet slot tends to carry into the next (a spell). */
+/**
+ * Rain in 2-hour slots. Weather comes in days: a wet day (more of them in summer) rains through
+ * most of its slots, so planners see lending follow rain days; a dry day may still get a shower.
+ */
 export function isRaining(t: number, seed: number): boolean {
   const slot = Math.floor(t / (2 * HOUR));
-  const p = 0.04 + 0.16 * summerness(t);
+  // Every device asks every step; hashing the slot each time made eight weeks of history take minutes.
+  const key = seed * 1e7 + slot;
+  const known = rainSlots.get(key);
+  if (known !== undefined) return known;
+  if (rainSlots.size > 10_000) rainSlots.clear();
+  const wet = rainIn(slot, t, seed);
+  rainSlots.set(key, wet);
+  return wet;
+}
+const rainSlots = new Map<number, boolean>();
+
+function rainIn(slot: number, t: number, seed: number): boolean {
+  const day = Math.floor((t + SHANGHAI) / DAY);
   const u = (s: number, salt: string) => mulberry32(hashSeed(seed, salt, s))();
-  return u(slot, 'rain') < p || (u(slot - 1, 'rain') < p && u(slot, 'spell') < 0.6);
+  const wetDay = u(day, 'wet-day') < 0.06 + 0.3 * summerness(t) ** 2;
+  return u(slot, 'rain') < (wetDay ? 0.65 : 0.02);
 }
 
 export function outdoorTemp(t: number, seed: number): number {
@@ -193,7 +222,7 @@ const behaviours: Record<DeviceKind, (s: Sim) => Behaviour> = {
         events.push({ type: 'refilled' });
       }
       const on = powered(s, t, isOpen(t, s.ctx.openingHours));
-      const heating = on && s.rng() < 0.2;
+      const heating = on && s.fault?.code !== 'E_HEATER' && s.rng() < 0.2;
       const power = heating ? 500 + 50 * s.rng() : on ? 3 + 2 * s.rng() : 0;
       return { on, power_w: round1(power), water_level_pct: round1(level) };
     };
@@ -278,6 +307,17 @@ export function createModel(kind: DeviceKind, ctx: ModelContext): DeviceModel {
   return {
     step(t, dtMs) {
       const events: PatternEvent[] = [];
+      const wear =
+        kind === 'water_dispenser' && ctx.wearingSince !== undefined
+          ? wearAt(t, ctx.wearingSince, ctx.seed)
+          : null;
+      if (wear?.faulty && s.fault?.code !== 'E_HEATER') {
+        if (s.fault) events.push({ type: 'fault_cleared', code: s.fault.code });
+        s.fault = { code: 'E_HEATER', until: wear.until };
+        events.push({ type: 'fault', code: 'E_HEATER', message: 'simulated E_HEATER (wearing out)' });
+      } else if (wear?.faulty && s.fault) {
+        s.fault.until = wear.until;
+      }
       if (s.fault && t >= s.fault.until) {
         events.push({ type: 'fault_cleared', code: s.fault.code });
         s.fault = null;
@@ -286,7 +326,7 @@ export function createModel(kind: DeviceKind, ctx: ModelContext): DeviceModel {
         s.fault = { code, until: t + (3 + 37 * s.rng()) * MINUTE };
         events.push({ type: 'fault', code, message: `simulated ${code}` });
       }
-      return { values: behave(t, Math.max(0, dtMs), events), events };
+      return { values: behave(t, Math.max(0, dtMs), events), events, silent: wear?.silent };
     },
     command(cmd, t) {
       if (cmd.action === 'reboot') {

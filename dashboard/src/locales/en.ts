@@ -4,6 +4,7 @@ import { deviceTextsEn } from './device-texts.en.js';
 import { feedbackEn } from './feedback.en.js';
 import { langEn } from './lang.js';
 import { opsEn } from './ops.en.js';
+import { trendsEn } from './trends.en.js';
 import type { MessageSchema } from './zh-CN.js';
 
 const en: MessageSchema = {
@@ -70,6 +71,7 @@ const en: MessageSchema = {
     devices: 'Devices',
     users: 'Users',
     watchlist: 'Red & black list',
+    trends: 'Trends',
     alerts: 'Alerts',
     outbox: 'Outbox',
     account: 'My account',
@@ -178,6 +180,7 @@ const en: MessageSchema = {
   ...deviceTextsEn,
   appt: appointmentsEn,
   feedback: feedbackEn,
+  trends: trendsEn,
   users: {
     heading: 'Users',
     create: 'New user',

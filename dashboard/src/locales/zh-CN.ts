@@ -5,6 +5,7 @@ import { deviceTextsZh } from './device-texts.zh-CN.js';
 import { feedbackZh } from './feedback.zh-CN.js';
 import { langZh } from './lang.js';
 import { opsZh } from './ops.zh-CN.js';
+import { trendsZh } from './trends.zh-CN.js';
 
 /** Simplified Chinese: the default language. Its shape is the schema every other locale must match. */
 const zhCN = {
@@ -70,6 +71,7 @@ const zhCN = {
     devices: '设备管理',
     users: '用户管理',
     watchlist: '红黑榜',
+    trends: '使用趋势',
     alerts: '告警',
     outbox: '通知发送',
     account: '我的账号',
@@ -176,6 +178,7 @@ const zhCN = {
   ...deviceTextsZh,
   appt: appointmentsZh,
   feedback: feedbackZh,
+  trends: trendsZh,
   users: {
     heading: '用户管理',
     create: '新建用户',
