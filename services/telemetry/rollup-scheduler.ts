@@ -22,6 +22,8 @@ export class RollupScheduler implements Part {
   readonly stats = { rolls: 0, rolledBuckets: 0, purgedRows: 0, failures: 0 };
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  /** Set by stop(): a pass ends after the roll in hand; the marks are durable, the next start goes on. */
+  private stopping = false;
   private pass: Promise<void> | null = null;
   private lastPurge = 0;
 
@@ -32,11 +34,13 @@ export class RollupScheduler implements Part {
 
   async start(): Promise<void> {
     this.running = true;
+    this.stopping = false;
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.pass;
@@ -67,13 +71,14 @@ export class RollupScheduler implements Part {
     const now = this.opts.now ?? Date.now;
     try {
       for (;;) {
+        if (this.stopping) return;
         const n = await this.rollups.rollOnce(this.opts.timeZone);
         if (n === 0) break;
         this.stats.rolls += 1;
         this.stats.rolledBuckets += n;
         await new Promise((r) => setImmediate(r));
       }
-      if (now() - this.lastPurge >= (this.opts.purgeEveryMs ?? 3_600_000)) {
+      if (!this.stopping && now() - this.lastPurge >= (this.opts.purgeEveryMs ?? 3_600_000)) {
         this.lastPurge = now();
         this.stats.purgedRows += await this.rollups.purgeBefore(now() - this.opts.retentionMs);
       }
