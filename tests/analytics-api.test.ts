@@ -236,6 +236,10 @@ describe('analytics API over HTTP', () => {
       .split('\n');
     expect(lines[0]).toBe('bucket_local,bucket_ms,site_id,device_id,metric,count,mean,min,max,sum,last');
     expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:00:00,\d+,site-a,site-a-occ,occupancy,\d,/);
+    const keys = lines.slice(1).map((l) => l.split(',').slice(1, 4));
+    const sorted = [...keys].sort((x, y) => Number(x[0]) - Number(y[0]) || x[1]!.localeCompare(y[1]!));
+    expect(keys.length).toBeGreaterThan(1);
+    expect(keys).toEqual(sorted);
   });
 
   it("buckets the live charts' day query from local midnight, not from 08:00 Shanghai time", async () => {

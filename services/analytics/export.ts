@@ -130,6 +130,8 @@ export async function seriesFile(
     params = { ...agg.params, tz: o.timeZone };
     types = { ...agg.types, tz: VARCHAR };
   }
+  // Rows in time order whatever plan DuckDB picks: a planner reads a file top to bottom.
+  if (q.grain !== 'raw') sql = `SELECT * FROM (${sql}) ORDER BY bucket_ms, site_id, device_id, metric`;
   const options = ext === 'csv' ? "(FORMAT csv, HEADER true, DELIMITER ',')" : '(FORMAT parquet)';
   await rollups.runAlone(`COPY (${sql}) TO '${file}' ${options}`, params, types);
   return {
