@@ -145,6 +145,16 @@ export class Dedupe {
     this.track(entry.id, entry.batch.events, this.events, this.pendingEvents);
   }
 
+  /**
+   * Rows another hub of the cluster journaled (relayed on the bus, issue 14): known here from now
+   * on, so a device that lost that hub before its PUBACK and resends here is not journaled and
+   * announced twice. Only into the seq index: a scattered device's rows are left to the store.
+   */
+  heard(batch: TelemetryBatch): void {
+    for (const r of batch.readings) this.readings.add(r.deviceId, r.seq);
+    for (const e of batch.events) this.events.add(e.deviceId, e.seq);
+  }
+
   /** The mover stored every entry up to `throughId`: the store answers for them now. */
   moved(throughId: number): void {
     for (const pending of [this.pendingReadings, this.pendingEvents]) {

@@ -102,6 +102,21 @@ export function journaledPath(opts: JournaledPathOptions) {
     },
   });
 
+  // In a cluster, what other hubs journaled reaches this bus too (services/cluster/bus-relay.ts).
+  // The relay sends it before their PUBACKs go out, so a device's resend here after its hub died
+  // finds it known. Not heard: rows journaled by a hub killed before it could relay them, which
+  // were never acknowledged nor shown; the shared store keeps one copy of them (InfluxDB's key).
+  let offHeard = () => {};
+  const hearOtherHubs = () =>
+    bus.onMany({
+      'readings.stored': ({ readings }) => {
+        if (bus.fromOtherHub) dedupe.heard({ readings, events: [] });
+      },
+      'events.stored': ({ events }) => {
+        if (bus.fromOtherHub) dedupe.heard({ readings: [], events });
+      },
+    });
+
   /** In start order; stopped in reverse, so the mover's last move runs before the journal closes. */
   const parts: Part[] = [
     part(
@@ -109,8 +124,12 @@ export function journaledPath(opts: JournaledPathOptions) {
       async () => {
         await journal.start();
         await dedupe.load(journal);
+        offHeard = hearOtherHubs();
       },
-      () => journal.stop(),
+      async () => {
+        offHeard();
+        await journal.stop();
+      },
     ),
     mover,
   ];
