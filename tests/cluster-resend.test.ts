@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { topicFor } from '../contract/index.js';
 import { type ClusterHub, clusterServicesMissing, startCluster, startClusterHub } from './helpers/cluster.js';
@@ -76,6 +77,10 @@ describe.skipIf(missing !== undefined)('a resend that moves from a dead hub to a
     // The device resends all it has no PUBACK for to hub B, then sends one new reading and fault.
     const onB = await deviceOn(b, d.secret);
     cleanup.push(async () => onB.destroy());
+    const acked = new Set<number>();
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    parser.on('packet', (p) => p.cmd === 'puback' && acked.add(p.messageId!));
+    onB.on('data', (chunk: Buffer) => parser.parse(chunk));
     const resends = Array.from({ length: SENT }, (_, i) => [reading(i + 1), fault(i + 1)]).flat();
     for (const p of resends) p[0] = (p[0] ?? 0) | 0x08; // DUP [MQTT-3.3.1-1]
     onB.write(Buffer.concat([...resends, reading(SENT + 1)]));
@@ -83,6 +88,8 @@ describe.skipIf(missing !== undefined)('a resend that moves from a dead hub to a
     // B handles one connection's packets in order: the new fault is shown after any resend would be.
     await eventually(() => (shown.includes(`rs-${SENT + 1}`) ? true : undefined), 20_000);
     expect(shown).toEqual(Array.from({ length: SENT + 1 }, (_, i) => `rs-${i + 1}`));
+    // Known or new, each is acknowledged: the device may forget it.
+    await eventually(() => (acked.size === 2 * (SENT + 1) ? true : undefined), 20_000);
 
     // Hub A comes back on its own disk and moves what it journaled into its store.
     const back = await startClusterHub(a.env, a.mqttUrl, cleanup);
