@@ -171,7 +171,10 @@ describe.skipIf(!hasChromium)('trends page in Chromium: planners, managers, expo
       page.getByTestId('export-series-csv').click(),
     ]);
     expect(series.suggestedFilename()).toBe('series-water_level_pct-day.csv');
-    const rows = (await fs.readFile((await series.path())!, 'utf8')).replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+    const rows = (await fs.readFile((await series.path())!, 'utf8'))
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
     expect(rows[0]).toBe('bucket_local,bucket_ms,site_id,device_id,metric,count,mean,min,max,sum,last');
     expect(rows.length).toBeGreaterThan(8);
     for (const row of rows.slice(1)) {
