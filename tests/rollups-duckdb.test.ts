@@ -211,4 +211,56 @@ describe('rollups in the hub zone', () => {
       raincoats: 1,
     });
   });
+
+  it('counts the buckets asked for only: with gaps between them, with repeated keys, rolled or not', async () => {
+    const tz = 'Europe/Berlin';
+    // Three local days around the autumn DST change (25 October 2026 lasts 25 hours).
+    const days = bucketsBetween(
+      Date.parse('2026-10-24T00:00:00+02:00'),
+      Date.parse('2026-10-27T00:00:00+01:00'),
+      'day',
+      tz,
+    );
+    expect(days.map((d) => (d.tEnd - d.t) / H)).toEqual([24, 25, 24]);
+    const rows = days.flatMap((d, i) =>
+      Array.from({ length: i + 1 }, (_, j) => occ(d.t + j * H + 60_000, 10 * (i + 1))),
+    );
+    await store.write({ readings: rows, events: [] });
+    const ask = () =>
+      Promise.all([
+        // The first and last day only, one key: the middle day is not asked for.
+        store.rollups.aggregate({
+          grain: 'day',
+          buckets: [days[0]!, days[2]!].map((d) => ({ ...d, k: 0 })),
+          metrics: ['occupancy'],
+        }),
+        // Every day, the first and last towards the same key.
+        store.rollups.aggregate({
+          grain: 'day',
+          buckets: days.map((d, i) => ({ ...d, k: i % 2 })),
+          metrics: ['occupancy'],
+        }),
+      ]);
+    const expected = () => [
+      [{ k: 0, n: 4, sum: 10 + 90, min: 10, max: 30, last: 30 }],
+      [
+        { k: 0, n: 4, sum: 100, min: 10, max: 30, last: 30 },
+        { k: 1, n: 2, sum: 40, min: 20, max: 20, last: 20 },
+      ],
+    ];
+    const pick = (
+      r: {
+        k: number;
+        n: number;
+        sum: number | null;
+        min: number | null;
+        max: number | null;
+        last: number | null;
+      }[],
+    ) => r.map(({ k, n, sum, min, max, last }) => ({ k, n, sum, min, max, last }));
+    const before = await ask();
+    expect(before.map(pick)).toEqual(expected());
+    await rollAll(tz);
+    expect((await ask()).map(pick)).toEqual(expected());
+  });
 });

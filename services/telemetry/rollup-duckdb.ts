@@ -8,6 +8,13 @@ import {
   listValue,
   VARCHAR,
 } from '@duckdb/node-api';
+import {
+  type AggregateRow,
+  type AggregateSpec,
+  combineByKey,
+  plainAggregateSql,
+  planAggregate,
+} from './rollup-aggregate.js';
 import { bucketOf, FIVE_MIN } from './rollup-calendar.js';
 import { type RollupGrain, rollupTable } from './rollup-schema.js';
 import {
@@ -21,38 +28,31 @@ import {
 type Params = Record<string, DuckDBValue>;
 type Types = Record<string, DuckDBType>;
 
-/** A query bucket made of rollup buckets: rows with `t` in [t, tEnd) count towards key `k`. */
-export interface SourceBucket {
-  t: number;
-  tEnd: number;
-  k: number;
+/** A query's time bounds, and the five-minute buckets in them not rolled up yet ([lo, hi)). */
+interface Bounds {
+  start: number;
+  end: number;
+  span: { lo: number; hi: number } | null;
 }
 
-export interface AggregateSpec {
-  grain: RollupGrain;
-  /** The rollup buckets of `grain` covering [start, end), each with the key it counts towards. */
-  buckets: readonly SourceBucket[];
-  sites?: readonly string[];
-  metrics?: readonly string[];
-  /** Grouped per query bucket only, per bucket and site (default), or per bucket, site and device. */
-  by?: 'k' | 'site' | 'device';
-}
-
-/** Combined figures of one query bucket (`k`), site (or device) and metric. */
-export interface AggregateRow {
-  k: number;
-  /** '' when grouped per bucket only. */
-  siteId: string;
-  deviceId: string | null;
-  metric: string;
-  n: number;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  last: number | null;
-  fall: number | null;
-  area: number | null;
-  up5: number | null;
+/** Parameters of a real-time query joining its buckets in SQL, and whether any bucket is dirty. */
+function bindBuckets(
+  buckets: readonly { t: number; tEnd: number; k: number }[],
+  b: Bounds,
+): { params: Params; types: Types; dirty: boolean } {
+  const params: Params = {
+    start: b.start,
+    end: b.end,
+    bt: listValue(buckets.map((x) => BigInt(x.t))),
+    be: listValue(buckets.map((x) => BigInt(x.tEnd))),
+    bk: listValue(buckets.map((x) => BigInt(x.k))),
+  };
+  const types: Types = { start: BIGINT, end: BIGINT, bt: LIST(BIGINT), be: LIST(BIGINT), bk: LIST(BIGINT) };
+  if (b.span) {
+    Object.assign(params, { lo: b.span.lo, hi: b.span.hi });
+    Object.assign(types, { lo: BIGINT, hi: BIGINT });
+  }
+  return { params, types, dirty: b.span !== null };
 }
 
 /** How far apart the dirty buckets one roll takes may lie: late data is rolled in its own pass. */
@@ -203,35 +203,49 @@ export class DuckDbRollups {
   /** Real-time figures per query bucket and site (or device) and metric: rollups plus the raw tail. */
   async aggregate(spec: AggregateSpec): Promise<AggregateRow[]> {
     if (spec.buckets.length === 0) return [];
-    const { sql, params, types } = await this.aggregateSql(spec);
-    // Column by column: a few thousand row objects cost the event loop tens of ms (measured).
-    const c = await this.serialRead(async () =>
+    const bounds = await this.dirtySpan(spec.buckets);
+    const plan = planAggregate(spec.buckets, bounds.span);
+    if (!plan) {
+      const { sql, params, types } = this.aggregateSqlOf(spec, bounds);
+      const c = await this.read(sql, params, types);
+      // Keys are the query's own here: each bucket start stands for itself.
+      const keys = [...new Set(spec.buckets.map((b) => b.k))].map((k) => ({ t: k, tEnd: k + 1, k }));
+      return combineByKey(c, { sorted: keys.sort((a, b) => a.t - b.t), dirty: [], oneKey: false });
+    }
+    const by = spec.by ?? 'site';
+    const filter = { sites: spec.sites, metrics: spec.metrics };
+    const dirty = plan.dirty.length > 0;
+    let sql = plainAggregateSql(rollupTable(spec.grain), filter, by, plan.oneKey, dirty);
+    let params: Params = { ps: bounds.start, pe: bounds.end };
+    let types: Types = { ps: BIGINT, pe: BIGINT };
+    if (dirty) {
+      const d = plan.dirty;
+      const part = this.aggregateSqlOf(
+        { ...spec, buckets: d.map((b) => ({ t: b.t, tEnd: b.tEnd, k: b.t })) },
+        { start: d[0]!.t, end: d.at(-1)!.tEnd, span: bounds.span },
+      );
+      sql = `SELECT * FROM (${sql}) UNION ALL BY NAME SELECT * FROM (${part.sql})`;
+      params = { ...params, ...part.params, dlo: d[0]!.t, dhi: d.at(-1)!.tEnd };
+      types = { ...types, ...part.types, dlo: BIGINT, dhi: BIGINT };
+    }
+    return combineByKey(await this.read(sql, params, types), plan);
+  }
+
+  /** Column by column: a few thousand row objects cost the event loop tens of ms (measured). */
+  private read(sql: string, params: Params, types: Types): Promise<Record<string, unknown[]>> {
+    return this.serialRead(async () =>
       (await this.reader.runAndReadAll(sql, params, types)).getColumnsObjectJS(),
     );
-    const k = c.k ?? [];
-    const out: AggregateRow[] = new Array(k.length);
-    for (let i = 0; i < k.length; i++) {
-      out[i] = {
-        k: num(k[i]),
-        siteId: (c.site_id?.[i] as string | undefined) ?? '',
-        deviceId: (c.device_id?.[i] as string | undefined) ?? null,
-        metric: c.metric![i] as string,
-        n: num(c.n![i]),
-        sum: numOrNull(c.sum![i]),
-        min: numOrNull(c.min![i]),
-        max: numOrNull(c.max![i]),
-        last: numOrNull(c.last![i]),
-        fall: numOrNull(c.fall![i]),
-        area: numOrNull(c.area![i]),
-        up5: numOrNull(c.up5![i]),
-      };
-    }
-    return out;
   }
 
   /** The aggregate as SQL, for exports that stream it (COPY) rather than read it. */
   async aggregateSql(spec: AggregateSpec): Promise<{ sql: string; params: Params; types: Types }> {
-    const { params, types, dirty } = await this.bind(spec);
+    return this.aggregateSqlOf(spec, await this.dirtySpan(spec.buckets));
+  }
+
+  /** The real-time aggregate with every bucket joined in SQL, over [start, end). */
+  private aggregateSqlOf(spec: AggregateSpec, bounds: Bounds): { sql: string; params: Params; types: Types } {
+    const { params, types, dirty } = bindBuckets(spec.buckets, bounds);
     const by = { k: '', site: ', rows.site_id', device: ', rows.site_id, rows.device_id' }[spec.by ?? 'site'];
     const sql = `
       WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k),
@@ -253,7 +267,7 @@ export class DuckDbRollups {
    * from the raw tail. \`local\` formats each bucket start as local wall-clock time.
    */
   async storedSeriesSql(spec: AggregateSpec & { offsets: readonly number[] }) {
-    const { params, types, dirty } = await this.bind(spec);
+    const { params, types, dirty } = bindBuckets(spec.buckets, await this.dirtySpan(spec.buckets));
     params.off = listValue(spec.offsets.map((o) => BigInt(o)));
     types.off = LIST(BIGINT);
     const cols = 'site_id, device_id, metric, n, sum, min, max, last';
@@ -275,39 +289,23 @@ export class DuckDbRollups {
     return { sql, params, types };
   }
 
-  /** Parameters of a real-time query, and whether any bucket in its range waits to be rolled up. */
-  private async bind(spec: AggregateSpec): Promise<{ params: Params; types: Types; dirty: boolean }> {
+  /** The buckets' bounds, and the span of five-minute buckets in them not rolled up yet (if any). */
+  private async dirtySpan(buckets: readonly { t: number; tEnd: number }[]): Promise<Bounds> {
     let start = Number.POSITIVE_INFINITY;
     let end = Number.NEGATIVE_INFINITY;
-    for (const b of spec.buckets) {
+    for (const b of buckets) {
       if (b.t < start) start = b.t;
       if (b.tEnd > end) end = b.tEnd;
     }
     // The raw tail is read only between the first and last dirty bucket: usually minutes.
-    const span = await this.serialRead(async () =>
-      (
-        await this.reader.runAndReadAll(
-          'SELECT min(b) AS lo, max(b) AS hi FROM rollup_dirty WHERE b >= $start AND b < $end',
-          { start, end },
-          { start: BIGINT, end: BIGINT },
-        )
-      ).getRowObjectsJS(),
+    const c = await this.read(
+      'SELECT min(b) AS lo, max(b) AS hi FROM rollup_dirty WHERE b >= $start AND b < $end',
+      { start, end },
+      { start: BIGINT, end: BIGINT },
     );
-    const lo = numOrNull(span[0]?.lo);
-    const hi = numOrNull(span[0]?.hi);
-    const params: Params = {
-      start,
-      end,
-      bt: listValue(spec.buckets.map((b) => BigInt(b.t))),
-      be: listValue(spec.buckets.map((b) => BigInt(b.tEnd))),
-      bk: listValue(spec.buckets.map((b) => BigInt(b.k))),
-    };
-    const types: Types = { start: BIGINT, end: BIGINT, bt: LIST(BIGINT), be: LIST(BIGINT), bk: LIST(BIGINT) };
-    if (lo !== null && hi !== null) {
-      Object.assign(params, { lo, hi: hi + FIVE_MIN });
-      Object.assign(types, { lo: BIGINT, hi: BIGINT });
-    }
-    return { params, types, dirty: lo !== null };
+    const lo = numOrNull(c.lo?.[0]);
+    const hi = numOrNull(c.hi?.[0]);
+    return { start, end, span: lo !== null && hi !== null ? { lo, hi: hi + FIVE_MIN } : null };
   }
 
   private serialRead<T>(task: () => Promise<T>): Promise<T> {
@@ -367,4 +365,5 @@ export class DuckDbRollups {
   }
 }
 
-export type { RollupGrain };
+export type { SourceBucket } from './rollup-aggregate.js';
+export type { AggregateRow, AggregateSpec, RollupGrain };

@@ -65,7 +65,7 @@ export function parentFromChildren(child: string, keys: string): string {
 
 /** How rollup rows combine into a bucket of a query (`k`), per site and metric. */
 export const COMBINE = `sum(n) AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max,
-  arg_max(last, last_ts) AS last, sum(fall) AS fall, sum(area) AS area, sum(up5) AS up5`;
+  arg_max(last, last_ts) AS last, max(last_ts) AS last_ts, sum(fall) AS fall, sum(area) AS area, sum(up5) AS up5`;
 
 /** Sites and metrics a rollup query keeps, when given. */
 export interface RowFilter {
@@ -83,7 +83,7 @@ function inList(values: readonly string[]): string {
   return `(${values.length ? values.map((v) => `'${v}'`).join(', ') : 'NULL'})`;
 }
 
-function cond(alias: string, f: RowFilter, metric = true): string {
+export function rowFilter(alias: string, f: RowFilter, metric = true): string {
   const out = ['true'];
   if (f.sites) out.push(`${alias}.site_id IN ${inList(f.sites)}`);
   if (f.metrics && metric) out.push(`${alias}.metric IN ${inList(f.metrics)}`);
@@ -106,21 +106,21 @@ const prefixed = (alias: string) =>
 export function realTimeRows(table: string, f: RowFilter, dirty: boolean): string {
   if (!dirty) {
     return `rows AS (SELECT ${prefixed('r')}, 0 AS patched FROM ${table} r
-      WHERE r.t >= $start AND r.t < $end AND ${cond('r', f)})`;
+      WHERE r.t >= $start AND r.t < $end AND ${rowFilter('r', f)})`;
   }
   return `
   dirty AS MATERIALIZED (
-    SELECT DISTINCT d.device_id, d.b FROM rollup_dirty d WHERE d.b >= $start AND d.b < $end AND ${cond('d', f, false)}),
+    SELECT DISTINCT d.device_id, d.b FROM rollup_dirty d WHERE d.b >= $start AND d.b < $end AND ${rowFilter('d', f, false)}),
   dsb AS MATERIALIZED (
     SELECT DISTINCT d.device_id, sb.t, sb.t_end FROM dirty d JOIN sb ON d.b >= sb.t AND d.b < sb.t_end),
   fresh AS (${fiveMinuteFromRaw('dirty')}),
   rows AS (
     SELECT ${prefixed('r')}, 0 AS patched FROM ${table} r
-    WHERE r.t >= $start AND r.t < $end AND ${cond('r', f)}
+    WHERE r.t >= $start AND r.t < $end AND ${rowFilter('r', f)}
       AND NOT EXISTS (SELECT 1 FROM dsb WHERE dsb.device_id = r.device_id AND dsb.t = r.t)
     UNION ALL
     SELECT ${prefixed('c')}, 1 AS patched FROM rollup_5m c JOIN dsb ON c.device_id = dsb.device_id AND c.t >= dsb.t AND c.t < dsb.t_end
-    WHERE ${cond('c', f)} AND NOT EXISTS (SELECT 1 FROM dirty WHERE dirty.device_id = c.device_id AND dirty.b = c.t)
+    WHERE ${rowFilter('c', f)} AND NOT EXISTS (SELECT 1 FROM dirty WHERE dirty.device_id = c.device_id AND dirty.b = c.t)
     UNION ALL
-    SELECT ${prefixed('x')}, 1 AS patched FROM fresh x WHERE ${cond('x', f)})`;
+    SELECT ${prefixed('x')}, 1 AS patched FROM fresh x WHERE ${rowFilter('x', f)})`;
 }
