@@ -76,7 +76,8 @@ export interface Acc {
   known: Set<KpiKey>;
 }
 
-export function emptyAcc(): Acc {
+/** `known` is the accumulator's own unless given (see `AnalyticsService.accMaker`). */
+export function emptyAcc(known: Set<KpiKey> = new Set()): Acc {
   return {
     occArea: 0,
     occMax: null,
@@ -95,7 +96,7 @@ export function emptyAcc(): Acc {
     attended: 0,
     noShows: 0,
     slotsOffered: 0,
-    known: new Set(),
+    known,
   };
 }
 

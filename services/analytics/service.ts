@@ -137,7 +137,7 @@ export class AnalyticsService {
       occurrences[k]! += 1;
       return { t: h.t, tEnd: h.tEnd, k };
     });
-    const make = this.accMaker(sites);
+    const make = this.accMaker(sites, true);
     const accs = occurrences.map(() => make());
     const rows = await this.d.rollups.aggregate({
       grain: 'hour',
@@ -166,7 +166,7 @@ export class AnalyticsService {
     const days = bucketsBetween(range.start, range.end, 'day', this.d.timeZone);
     const daily = new Map(
       sites.map((s) => {
-        const make = this.accMaker([s]);
+        const make = this.accMaker([s], true);
         return [s.id, days.map(() => make())];
       }),
     );
@@ -219,7 +219,7 @@ export class AnalyticsService {
   ): Promise<TrendPoint[]> {
     const tz = this.d.timeZone;
     const targets = bucketsBetween(range.start, range.end, grain, tz);
-    const make = this.accMaker(sites);
+    const make = this.accMaker(sites, true);
     const accs = targets.map(() => make());
     const srcGrain = grain === 'hour' ? 'hour' : 'day';
     const src: SourceBucket[] = [];
@@ -300,14 +300,18 @@ export class AnalyticsService {
     }
   }
 
-  /** Makes empty accumulators that know what these sites can tell. */
-  private accMaker(sites: Site[]): () => Acc {
+  /**
+   * Makes empty accumulators that know what these sites can tell. `shared`: they share one `known`
+   * set, for accumulators nothing is merged into (a league's 100 sites × 90 days: two sets per
+   * accumulator cost the league a third of its time in garbage collection, measured).
+   */
+  private accMaker(sites: Site[], shared = false): () => Acc {
     const known = new Set<KpiKey>();
     const fleet = this.fleet();
     for (const s of sites) {
       for (const k of knownKpis(fleet.get(s.id)?.kinds ?? [], s.type !== 'caring')) known.add(k);
     }
-    return () => ({ ...emptyAcc(), known: new Set(known) });
+    return shared ? () => emptyAcc(known) : () => emptyAcc(new Set(known));
   }
 
   private calendar(acc: Acc, site: Site, start: number, end: number): void {
