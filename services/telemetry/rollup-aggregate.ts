@@ -102,7 +102,10 @@ const plus = (a: number | null, b: number | null) => (a === null ? b : b === nul
  */
 export function combineByKey(c: Columns, plan: AggregatePlan): AggregateRow[] {
   const starts = plan.sorted.map((b) => b.t);
+  const exact = new Map(plan.sorted.map((b) => [b.t, b.k]));
   const keyOf = (t: number): number | undefined => {
+    const k = exact.get(t);
+    if (k !== undefined) return k;
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
