@@ -263,4 +263,29 @@ describe('rollups in the hub zone', () => {
     await rollAll(tz);
     expect((await ask()).map(pick)).toEqual(expected());
   });
+
+  it('rolls a backlog in rolls of at most 20,000 marks within a day, and a late reading in a roll of its own', async () => {
+    const tz = 'Asia/Shanghai';
+    const t0 = Date.parse('2026-05-01T00:00:00+08:00');
+    // 100 devices × a day of five-minute readings: 28,800 marks.
+    const rows: ReadingRow[] = [];
+    for (let d = 0; d < 100; d++)
+      for (let b = 0; b < 288; b++) rows.push(occ(t0 + b * 300_000 + d, 1, `d${d}-occ`, `s${d % 4}`));
+    const late = occ(t0 - 3 * 24 * H, 5, 'd0-occ', 's0');
+    await store.write({ readings: [...rows, late], events: [] });
+    // The late reading is three days older than the rest: rolled alone.
+    expect(await store.rollups.rollOnce(tz)).toBe(1);
+    const sizes: number[] = [];
+    for (let n = await store.rollups.rollOnce(tz); n > 0; n = await store.rollups.rollOnce(tz)) sizes.push(n);
+    // The first 200 buckets' marks of every device, then the rest.
+    expect(sizes).toEqual([20_000, 8_800]);
+    const days = bucketsBetween(t0 - 4 * 24 * H, t0 + 4 * 24 * H, 'day', tz);
+    const got = await store.rollups.aggregate({
+      grain: 'day',
+      buckets: days.map((b) => ({ t: b.t, tEnd: b.tEnd, k: 0 })),
+      metrics: ['occupancy'],
+      by: 'k',
+    });
+    expect(got.map((r) => [r.n, r.sum])).toEqual([[rows.length + 1, rows.length + 5]]);
+  });
 });
