@@ -57,11 +57,16 @@ describe('real-time rollups agree with the raw readings', () => {
               if (b.roll) await store.rollups.rollOnce(tz);
             }
             const buckets = bucketsBetween(T0, T0 + SPAN, grain, tz);
-            const got = await store.rollups.aggregate({
+            const both = await store.rollups.aggregate({
               grain,
               buckets: buckets.map((b, k) => ({ t: b.t, tEnd: b.tEnd, k })),
-              metrics: ['occupancy'],
+              metrics: ['occupancy', '_up'],
             });
+            const got = both.filter((g) => g.metric === 'occupancy');
+            // `_up` counts every reading of the site's devices, made up from raw or rolled.
+            const up = new Map(
+              both.filter((g) => g.metric === '_up').map((g) => [`${g.k}|${g.siteId}`, g.n]),
+            );
             const expected = new Map<
               string,
               { n: number; sum: number; min: number; max: number; last: ReadingRow }
@@ -93,6 +98,7 @@ describe('real-time rollups agree with the raw readings', () => {
                 last: e.last.values.occupancy,
               });
               expect(g.sum! / g.n).toBeCloseTo(e.sum / e.n, 9);
+              expect({ key, up: up.get(key) }).toEqual({ key, up: e.n });
             }
           } finally {
             await store.close();
