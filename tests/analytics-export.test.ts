@@ -104,4 +104,23 @@ describe('series export written in slices', () => {
       csv.map((l) => l.split(',')).map((r) => `${r[1]},${r[2]},${r[5]}`),
     );
   });
+
+  it('leaves no slice behind when the reply is cut short, or never read', async () => {
+    const tmp = path.join(dir, 'tmp');
+    await fs.mkdir(tmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const q = { table: 'series', metric: 'occupancy', grain: 'raw', format: 'csv' } as ExportQuery;
+      const o = { sites, start: START, end: END, timeZone: TZ };
+      const cut = await seriesFile(store.rollups, q, o);
+      for await (const _ of cut.stream) break;
+      const unread = await seriesFile(store.rollups, q, o);
+      unread.stream.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await fs.readdir(tmp)).toEqual([]);
+    } finally {
+      process.env.TMPDIR = saved;
+    }
+  });
 });

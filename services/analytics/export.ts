@@ -109,13 +109,16 @@ export async function seriesFile(
     };
   // The first slice before the reply starts, so a failing query is an error status, not a cut file.
   const first = await write(spans[0]!, true);
+  let started = false;
   async function* chunks(): AsyncGenerator<Buffer | string> {
+    started = true;
     yield BOM;
     let file: string | null = first;
+    let next: Promise<string> | null = null;
     try {
       for (let i = 1; file !== null; i++) {
         // The next slice is written while this one streams out.
-        const next = i < spans.length ? write(spans[i]!, false) : null;
+        next = i < spans.length ? write(spans[i]!, false) : null;
         next?.catch(() => undefined);
         try {
           for await (const chunk of createReadStream(file)) yield chunk as Buffer;
@@ -123,13 +126,22 @@ export async function seriesFile(
           await unlink(file).catch(() => undefined);
         }
         file = null;
-        file = next ? await next : null;
+        const pending = next;
+        next = null;
+        file = pending ? await pending : null;
       }
     } finally {
+      // A reply cut short: the slice being written goes too, once written.
+      if (next) await next.then((f) => unlink(f)).catch(() => undefined);
       if (file !== null) await unlink(file).catch(() => undefined);
     }
   }
-  return { stream: Readable.from(chunks(), { objectMode: false }), contentType: TYPES.csv, filename };
+  const stream = Readable.from(chunks(), { objectMode: false });
+  // Destroyed before its first read, the generator never runs its cleanup.
+  stream.on('close', () => {
+    if (!started) void unlink(first).catch(() => undefined);
+  });
+  return { stream, contentType: TYPES.csv, filename };
 }
 
 /**
