@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { benchCredentials, seedFleet } from './hub-data.js';
 import { startHubGenerator } from './hub-e2e.js';
 import { startHubProcess } from './hub-process.js';
@@ -12,7 +12,8 @@ import { summarizeProfile } from './profile.js';
  * at a paced rate, to see what costs CPU at low load (the full bench profiles only full rate); a
  * rate of 0 runs as fast as PUBACKs allow, as the bench's e2e run does. Prints the hub's RSS
  * (anonymous and file-backed) after start and after the window; with HEAP=1 also where the main
- * thread allocated what was still live at the window's end (V8's sampling heap profiler).
+ * thread allocated what was still live at the window's end (V8's sampling heap profiler); with
+ * PROFILE_OUT=<file> writes the CPU profile there.
  */
 const rate = Number(process.argv[2] ?? 1000);
 const seconds = Number(process.argv[3] ?? 5);
@@ -81,6 +82,8 @@ try {
   console.log(
     `acked ${Math.round(r.ackedInWindow / m.windowS)}/s; PUBACK p50 / p99 ${r.ackLatency.p50.toFixed(1)} / ${r.ackLatency.p99.toFixed(1)} ms`,
   );
+  // PROFILE_OUT=file keeps the whole profile, to open in Chrome's DevTools or walk by caller.
+  if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, JSON.stringify(m.atEnd));
   const p = summarizeProfile(m.atEnd!, 25);
   console.log(
     `hub CPU ${JSON.stringify(m.cpu.processes.hub)}; busy ${Math.round(p.totalMs - p.idleMs)} of ${Math.round(p.totalMs)} ms`,

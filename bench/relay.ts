@@ -38,7 +38,8 @@ export function startRelayGenerator(broker: ReferenceBroker, opts: BenchOptions)
 }
 
 /**
- * QoS 1: each publisher keeps `inflight` publishes awaiting PUBACK. QoS 0 has no acknowledgement,
+ * QoS 1: each publisher keeps `inflight` publishes awaiting PUBACK, or with `pacedRate` the
+ * publishers send that many a second between them (the hub's CPU-at-1,000/s reference). QoS 0 has no acknowledgement,
  * so both are paced end to end by the credit: at most `credit` messages sent and not yet delivered.
  */
 export async function measureRelay(
@@ -47,12 +48,13 @@ export async function measureRelay(
   qos: 0 | 1,
   opts: BenchOptions,
   seqBase: number,
+  pacedRate?: number,
 ): Promise<RelayResult> {
   const m = await measure(
     gen,
     {
       qos,
-      mode: { kind: 'window', inflight: opts.inflight },
+      mode: pacedRate ? { kind: 'paced', rate: pacedRate } : { kind: 'window', inflight: opts.inflight },
       credit: opts.credit,
       seqBase,
       drainMs: opts.drainMs,

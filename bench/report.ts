@@ -28,6 +28,9 @@ export interface BenchRun {
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
 const dec = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const pcts = (p?: Percentiles) => (p && p.n > 0 ? `${dec(p.p50)} / ${dec(p.p95)} / ${dec(p.p99)}` : '—');
+const settled = (x: LatencyResult['settle']) =>
+  x ? `${dec(x.ms / 1000, 1)} s, ${int(x.journalRows)} rows${x.idle ? '' : ' (never idle)'}` : '—';
+
 const cpuOf = (c: CpuReport | undefined, name: string) => {
   const u = c?.processes[name];
   if (!u) return '—';
@@ -79,6 +82,11 @@ export function buildMarkdown(run: BenchRun): string {
   const lo = lat(1000);
   const soak = data<LatencyResult>('hub-soak');
   const hubCpu = (r?: { cpu: CpuReport }) => r?.cpu.processes.hub?.pct;
+  const paced = (b: string) => data<RelayResult>(`relay-${b}-paced`);
+  const pacedCpu = (b: string) => {
+    const pct = paced(b)?.cpu.processes.broker?.pct;
+    return pct === undefined ? '—' : `${dec(pct, 0)} %`;
+  };
   const maxStep = idle?.steps[idle.steps.length - 1];
 
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? '**pass**' : '**miss**');
@@ -160,7 +168,8 @@ export function buildMarkdown(run: BenchRun): string {
     [
       'hub CPU ≤ 15 % of one core at 1,000 readings/s',
       lo && hubCpu(lo) !== undefined
-        ? `${dec(hubCpu(lo)!, 0)} % (${int(lo.ackedPerS)} acked/s)`
+        ? `${dec(hubCpu(lo)!, 0)} % (${int(lo.ackedPerS)} acked/s); at the same pace aedes relays for ` +
+          `${pacedCpu('aedes')}, Mosquitto for ${pacedCpu('mosquitto')}`
         : (failed('hub-latency-1000') ?? '—'),
       lo && hubCpu(lo) !== undefined ? hubCpu(lo)! <= 15 : undefined,
     ],
@@ -232,6 +241,14 @@ export function buildMarkdown(run: BenchRun): string {
       );
     }
   }
+  for (const b of ['mosquitto', 'aedes']) {
+    const r = paced(b);
+    if (!r) continue;
+    L.push(
+      `| ${b} ${r.version} relay, paced 1,000/s | 1 | ${int(r.deliveredPerS)} delivered | — | — | ${pcts(r.ackLatency)} | ` +
+        `${cpuOf(r.cpu, 'broker')} | ${per1k(cpuPer1k(r.cpu, 'broker', r.deliveredPerS))} | ${genCpu(r.cpu)} | ${other(r.cpu)} |`,
+    );
+  }
   if (e2e) {
     L.push(
       `| **hub e2e**: auth, validation, durable before PUBACK, stored in DuckDB, socket.io | 1 | **${int(e2e.readingsPerS)}** readings stored | ` +
@@ -293,8 +310,8 @@ export function buildMarkdown(run: BenchRun): string {
     '',
     '## Latency (hub, QoS 1, paced publishers)',
     '',
-    '| offered /s | window | sent /s | acked /s | publish→PUBACK p50 / p95 / p99 ms | publish→socket.io p50 / p95 / p99 ms | hub CPU | CPU per 1,000/s | event-loop max ms | hub RSS MiB | generator CPU | other CPU |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| offered /s | window | sent /s | acked /s | publish→PUBACK p50 / p95 / p99 ms | publish→socket.io p50 / p95 / p99 ms | hub CPU | CPU per 1,000/s | event-loop max ms | hub RSS MiB | generator CPU | other CPU | settled first |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   const latencyRows: [string, LatencyResult | undefined, number][] = [
     ...o.latencyRates.map((rate): [string, LatencyResult | undefined, number] => [
@@ -305,16 +322,20 @@ export function buildMarkdown(run: BenchRun): string {
     ...(o.soakMs > 0 ? [['hub-soak', soak, top] as [string, LatencyResult | undefined, number]] : []),
   ];
   for (const [id, r, rate] of latencyRows) {
-    if (!r) L.push(`| ${int(rate)} | ${missing(id)} | | | | | | | | | | |`);
+    if (!r) L.push(`| ${int(rate)} | ${missing(id)} | | | | | | | | | | | |`);
     else {
       const live = r.liveLatency;
       L.push(
         `| ${int(rate)} | ${dec(r.windowS ?? NaN, 0)} s | ${int(r.sentPerS)} | ${int(r.ackedPerS)} | ${pcts(r.ackLatency)} | ${pcts(live)}` +
           `${live ? ` (${live.n} markers${live.missed ? `, ${live.missed} never shown` : ''})` : ''} | ` +
-          `${cpuOf(r.cpu, 'hub')} | ${per1k(cpuPer1k(r.cpu, 'hub', r.ackedPerS))} | ${dec(r.loopMaxMs ?? NaN)} | ${dec((r.rssBytes ?? NaN) / 2 ** 20)} | ${genCpu(r.cpu)} | ${other(r.cpu)} |`,
+          `${cpuOf(r.cpu, 'hub')} | ${per1k(cpuPer1k(r.cpu, 'hub', r.ackedPerS))} | ${dec(r.loopMaxMs ?? NaN)} | ${dec((r.rssBytes ?? NaN) / 2 ** 20)} | ${genCpu(r.cpu)} | ${other(r.cpu)} | ${settled(r.settle)} |`,
       );
     }
   }
+  L.push(
+    '',
+    'Settled first: before each paced run the hub finishes what the run before left (journal rows still to move into DuckDB, rollups) until it idles under 5 % of a core for a second; the column says how long that took and how many journal rows were waiting.',
+  );
 
   L.push('', '## Idle authenticated connections (raw TCP + mqtt-packet CONNECT, keep-alive 60 s)', '');
   if (idle) {

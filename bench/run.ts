@@ -114,19 +114,23 @@ for (const [name, start] of (opts.only.includes('relay')
       ['aedes', startAedes],
     ]
   : []) as [string, () => Promise<ReferenceBroker>][]) {
-  const runsOf = ([0, 1] as const).map((qos) => ({
-    qos,
-    id: `relay-${name}-qos${qos}`,
-    title: `${name} relay, QoS ${qos}`,
-  }));
-  await group(`${name} reference`, runsOf, 2 * runLimit + 60_000, async (scope) => {
+  const runsOf = [
+    ...([0, 1] as const).map((qos) => ({
+      qos,
+      id: `relay-${name}-qos${qos}`,
+      title: `${name} relay, QoS ${qos}`,
+      paced: undefined as number | undefined,
+    })),
+    { qos: 1 as const, id: `relay-${name}-paced`, title: `${name} relay, QoS 1 at 1,000/s`, paced: 1000 },
+  ];
+  await group(`${name} reference`, runsOf, 3 * runLimit + 60_000, async (scope) => {
     const broker = scope.add(await start(), (b) => b.stop());
     versions[name] = broker.version;
     const gen = generatorSlot(scope, () => startRelayGenerator(broker, opts));
     for (const r of runsOf) {
       await gen.check(
         await phase(r.id, r.title, runLimit + 60_000, async () =>
-          measureRelay(broker, await gen.get(), r.qos, opts, nextSeqBase()),
+          measureRelay(broker, await gen.get(), r.qos, opts, nextSeqBase(), r.paced),
         ),
       );
     }

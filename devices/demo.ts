@@ -3,6 +3,7 @@ import { startHub } from '../services/hub.js';
 import { demoDevices, demoSites, WEARING_FOR_MS, wearingDispenserSite } from './demo-fleet.js';
 import { planDemoHistory } from './demo-history-backfill.js';
 import { movedPortsNote, portOr0 } from './demo-ports.js';
+import { seedScreeningHistory } from './demo-screening-history.js';
 import { organiser, seedDemoSessions } from './demo-sessions.js';
 import { provisionFleet } from './provision.js';
 import { runFleet } from './simulator/fleet.js';
@@ -58,7 +59,20 @@ const history = await planDemoHistory(hub.telemetry, {
   now: Date.now(),
   log: (line) => console.log(line),
 });
-if (history.outcome === 'written') console.log('demo history: writing eight weeks in the background…');
+if (history.outcome === 'written') {
+  const past = await seedScreeningHistory(hub.appointments.repo, {
+    sites,
+    organiser: admin,
+    timeZone: hub.appointments.timeZone,
+    from: history.from,
+    to: history.to,
+    now: Date.now(),
+  });
+  console.log(
+    `demo history: ${past.sessions} past screening sessions, ${past.bookings} bookings (counts only)`,
+  );
+  console.log('demo history: writing eight weeks in the background…');
+}
 // Cut short (Ctrl-C, a failure), it resumes the same window on the next start.
 history.write().catch((err) => console.error(`demo history stopped, resumes next start: ${err.message}`));
 const fleet = runFleet({

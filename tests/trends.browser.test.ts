@@ -162,6 +162,27 @@ describe.skipIf(!hasChromium)('trends page in Chromium: planners, managers, expo
       await api.request('GET', '/api/analytics/league?range=last30&sort=doorOpenings&order=asc')
     ).json();
     expect((league as LeagueReply).rows.map((r) => r.siteId)).toEqual(order);
+
+    // A device series: water levels, daily, over the same 30 days.
+    await page.getByTestId('export-series-metric').selectOption('water_level_pct');
+    await page.getByTestId('export-series-grain').selectOption('day');
+    const [series] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-series-csv').click(),
+    ]);
+    expect(series.suggestedFilename()).toBe('series-water_level_pct-day.csv');
+    const rows = (await fs.readFile((await series.path())!, 'utf8'))
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
+    expect(rows[0]).toBe('bucket_local,bucket_ms,site_id,device_id,metric,count,mean,min,max,sum,last');
+    expect(rows.length).toBeGreaterThan(8);
+    for (const row of rows.slice(1)) {
+      const cells = row.split(',');
+      expect(cells[0]).toMatch(/^\d{4}-\d\d-\d\d 00:00:00$/);
+      expect(cells[4]).toBe('water_level_pct');
+      expect(sites.map((x) => x.id)).toContain(cells[2]);
+    }
     await screenshot(page, 'trends-planner-desktop');
   }, 240_000);
 

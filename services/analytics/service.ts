@@ -60,7 +60,9 @@ export class AnalyticsService {
   private readonly now: () => number;
   /** Sites there are, as last counted: a query over all of them needs no site filter. */
   private siteCount = -1;
-  private fleetMemo: Map<string, { kinds: DeviceKind[] }> | null = null;
+  private fleetMemo: Map<string, { kinds: DeviceKind[]; since: number[] }> | null = null;
+  /** Each device's first rolled-up reading, refreshed at most once a minute (it moves only with backfills). */
+  private firstSeen: { at: number; seen: Map<string, number> } = { at: -Infinity, seen: new Map() };
 
   constructor(private readonly d: AnalyticsDeps) {
     this.now = d.now ?? Date.now;
@@ -177,6 +179,7 @@ export class AnalyticsService {
       metrics: METRICS_OF[q.spark],
     });
     for (const r of rows) addRow(daily.get(r.siteId)![r.k]!, r);
+    await this.loadFirstSeen();
     if (CALENDAR.has(q.spark)) {
       for (const s of sites) {
         const accs = daily.get(s.id)!;
@@ -243,6 +246,7 @@ export class AnalyticsService {
       by: 'k',
     });
     for (const r of rows) addRow(accs[r.k]!, r);
+    await this.loadFirstSeen();
     if (CALENDAR.has(kpi))
       for (const s of sites) for (const [k, t, e] of calendar) this.calendar(accs[k]!, s, t, e);
     if (SCREENING.has(kpi) && grain !== 'hour')
@@ -264,6 +268,7 @@ export class AnalyticsService {
       const acc = accs.get(r.siteId);
       if (acc) addRow(acc, r);
     }
+    await this.loadFirstSeen();
     if (calendar) for (const s of sites) for (const b of days) this.calendar(accs.get(s.id)!, s, b.t, b.tEnd);
     await this.screening(
       sites,
@@ -319,7 +324,7 @@ export class AnalyticsService {
       start,
       end,
       now: this.now(),
-      devices: this.deviceCount(site.id),
+      since: this.fleet().get(site.id)?.since ?? [],
       hours: site.openingHours,
       minuteOf: (ms) => minuteOfDay(ms, this.d.timeZone),
     });
@@ -330,17 +335,25 @@ export class AnalyticsService {
     return sites.length === this.siteCount ? undefined : sites.map((s) => s.id);
   }
 
-  private deviceCount(siteId: string): number {
-    return this.fleet().get(siteId)?.kinds.length ?? 0;
+  /**
+   * Uptime counts a device from when it began: its provisioning, or its first rolled-up reading if
+   * earlier (history imported or backfilled, as the demo's). Read before a query's calendar pass.
+   */
+  private async loadFirstSeen(): Promise<void> {
+    const now = this.now();
+    if (now - this.firstSeen.at < 60_000) return;
+    this.firstSeen = { at: now, seen: await this.d.rollups.firstSeen() };
+    this.fleetMemo = null;
   }
 
-  /** Device kinds per site, from one pass over the device directory, kept for the current tick. */
-  private fleet(): Map<string, { kinds: DeviceKind[] }> {
+  /** Device kinds and starts per site, from one pass over the device directory, kept for the current tick. */
+  private fleet(): Map<string, { kinds: DeviceKind[]; since: number[] }> {
     if (this.fleetMemo) return this.fleetMemo;
-    const m = new Map<string, { kinds: DeviceKind[] }>();
+    const m = new Map<string, { kinds: DeviceKind[]; since: number[] }>();
     for (const d of this.d.devices.list()) {
-      const e = m.get(d.siteId) ?? { kinds: [] };
+      const e = m.get(d.siteId) ?? { kinds: [], since: [] };
       e.kinds.push(d.kind);
+      e.since.push(Math.min(d.createdAt, this.firstSeen.seen.get(d.id) ?? Number.POSITIVE_INFINITY));
       m.set(d.siteId, e);
     }
     this.fleetMemo = m;

@@ -105,6 +105,18 @@ export class DuckDbRollups {
     return num(rows[0]!.n);
   }
 
+  /** Each device's first reading (ms) as far as rollups know: when it began reporting. */
+  async firstSeen(): Promise<Map<string, number>> {
+    const rows = await this.serialRead(async () =>
+      (
+        await this.reader.runAndReadAll(
+          'SELECT device_id, min(first_ts) AS t FROM rollup_day WHERE first_ts IS NOT NULL GROUP BY device_id',
+        )
+      ).getRowObjectsJS(),
+    );
+    return new Map(rows.map((r) => [String(r.device_id), num(r.t)]));
+  }
+
   /** The oldest bucket not rolled up yet (ms), or null: raw rows from there on must stay. */
   async oldestPending(): Promise<number | null> {
     const rows = (await this.worker.runAndReadAll('SELECT min(b) AS b FROM rollup_dirty')).getRowObjectsJS();

@@ -52,9 +52,9 @@ export type HeatmapKpi = 'occupancyHours' | 'doorOpenings' | 'waterDispensedPct'
 /** A download link: the browser streams the file to disk, the page never holds it. */
 export function exportUrl(
   s: Scope,
-  table: Exclude<ExportQuery['table'], 'series'>,
+  table: ExportQuery['table'],
   format: ExportQuery['format'],
-  extra: Partial<Record<'kpi' | 'grain' | 'compare' | 'sort' | 'order', string>> = {},
+  extra: Partial<Record<'kpi' | 'grain' | 'compare' | 'sort' | 'order' | 'metric', string>> = {},
 ): string {
   const p = scopeParams(s);
   p.set('table', table);
