@@ -1,5 +1,9 @@
-import type { RollupGrain } from './rollup-schema.js';
-import { type RowFilter, rowFilter } from './rollup-sql.js';
+import { BIGINT, type DuckDBType, type DuckDBValue, LIST, listValue } from '@duckdb/node-api';
+import { type RollupGrain, rollupTable } from './rollup-schema.js';
+import { COMBINE, type RowFilter, realTimeRows, rowFilter } from './rollup-sql.js';
+
+type Params = Record<string, DuckDBValue>;
+type Types = Record<string, DuckDBType>;
 
 /** A query bucket made of rollup buckets: rows with `t` in [t, tEnd) count towards key `k`. */
 export interface SourceBucket {
@@ -175,4 +179,52 @@ export function combineByKey(c: Columns, plan: AggregatePlan): AggregateRow[] {
       cmp(a.deviceId ?? '', b.deviceId ?? '') ||
       cmp(a.metric, b.metric),
   );
+}
+
+/** A query's time bounds, and the five-minute buckets in them not rolled up yet ([lo, hi)). */
+export interface Bounds {
+  start: number;
+  end: number;
+  span: { lo: number; hi: number } | null;
+}
+
+/** Parameters of a real-time query joining its buckets in SQL, and whether any bucket is dirty. */
+export function bindBuckets(
+  buckets: readonly { t: number; tEnd: number; k: number }[],
+  b: Bounds,
+): { params: Params; types: Types; dirty: boolean } {
+  const params: Params = {
+    start: b.start,
+    end: b.end,
+    bt: listValue(buckets.map((x) => BigInt(x.t))),
+    be: listValue(buckets.map((x) => BigInt(x.tEnd))),
+    bk: listValue(buckets.map((x) => BigInt(x.k))),
+  };
+  const types: Types = { start: BIGINT, end: BIGINT, bt: LIST(BIGINT), be: LIST(BIGINT), bk: LIST(BIGINT) };
+  if (b.span) {
+    Object.assign(params, { lo: b.span.lo, hi: b.span.hi });
+    Object.assign(types, { lo: BIGINT, hi: BIGINT });
+  }
+  return { params, types, dirty: b.span !== null };
+}
+
+/** The real-time aggregate with every bucket joined in SQL (`sb`), over [start, end). */
+export function joinedAggregateSql(
+  spec: AggregateSpec,
+  bounds: Bounds,
+): { sql: string; params: Params; types: Types } {
+  const { params, types, dirty } = bindBuckets(spec.buckets, bounds);
+  const by = { k: '', site: ', rows.site_id', device: ', rows.site_id, rows.device_id' }[spec.by ?? 'site'];
+  const sql = `
+    WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k),
+    ${realTimeRows(rollupTable(spec.grain), { sites: spec.sites, metrics: spec.metrics }, dirty)},
+    keyed AS (
+      -- The table's own rows start exactly at a bucket: an equi-join. Made-up rows fall inside one.
+      SELECT sb.k, rows.* FROM rows JOIN sb ON rows.t = sb.t WHERE rows.patched = 0
+      ${dirty ? 'UNION ALL SELECT sb.k, rows.* FROM rows ASOF JOIN sb ON rows.t >= sb.t WHERE rows.patched = 1 AND rows.t < sb.t_end' : ''})
+    SELECT rows.k${by}, rows.metric, ${COMBINE}
+    FROM keyed rows
+    GROUP BY rows.k${by}, rows.metric
+    ORDER BY rows.k${by}, rows.metric`;
+  return { sql, params, types };
 }

@@ -11,49 +11,19 @@ import {
 import {
   type AggregateRow,
   type AggregateSpec,
+  type Bounds,
+  bindBuckets,
   combineByKey,
+  joinedAggregateSql,
   plainAggregateSql,
   planAggregate,
 } from './rollup-aggregate.js';
 import { bucketOf, FIVE_MIN } from './rollup-calendar.js';
 import { type RollupGrain, rollupTable } from './rollup-schema.js';
-import {
-  COMBINE,
-  fiveMinuteFromRaw,
-  parentFromChildren,
-  ROLLUP_COLUMNS,
-  realTimeRows,
-} from './rollup-sql.js';
+import { fiveMinuteFromRaw, parentFromChildren, ROLLUP_COLUMNS, realTimeRows } from './rollup-sql.js';
 
 type Params = Record<string, DuckDBValue>;
 type Types = Record<string, DuckDBType>;
-
-/** A query's time bounds, and the five-minute buckets in them not rolled up yet ([lo, hi)). */
-interface Bounds {
-  start: number;
-  end: number;
-  span: { lo: number; hi: number } | null;
-}
-
-/** Parameters of a real-time query joining its buckets in SQL, and whether any bucket is dirty. */
-function bindBuckets(
-  buckets: readonly { t: number; tEnd: number; k: number }[],
-  b: Bounds,
-): { params: Params; types: Types; dirty: boolean } {
-  const params: Params = {
-    start: b.start,
-    end: b.end,
-    bt: listValue(buckets.map((x) => BigInt(x.t))),
-    be: listValue(buckets.map((x) => BigInt(x.tEnd))),
-    bk: listValue(buckets.map((x) => BigInt(x.k))),
-  };
-  const types: Types = { start: BIGINT, end: BIGINT, bt: LIST(BIGINT), be: LIST(BIGINT), bk: LIST(BIGINT) };
-  if (b.span) {
-    Object.assign(params, { lo: b.span.lo, hi: b.span.hi });
-    Object.assign(types, { lo: BIGINT, hi: BIGINT });
-  }
-  return { params, types, dirty: b.span !== null };
-}
 
 /**
  * One roll takes the oldest dirty marks up to ROLL_MARKS of them, lying at most ROLL_SPAN_MS apart
@@ -240,7 +210,7 @@ export class DuckDbRollups {
     const bounds = await this.dirtySpan(spec.buckets);
     const plan = planAggregate(spec.buckets, bounds.span);
     if (!plan) {
-      const { sql, params, types } = this.aggregateSqlOf(spec, bounds);
+      const { sql, params, types } = joinedAggregateSql(spec, bounds);
       const c = await this.read(sql, params, types);
       // Keys are the query's own here: each bucket start stands for itself.
       const keys = [...new Set(spec.buckets.map((b) => b.k))].map((k) => ({ t: k, tEnd: k + 1, k }));
@@ -254,7 +224,7 @@ export class DuckDbRollups {
     let types: Types = { ps: BIGINT, pe: BIGINT };
     if (dirty) {
       const d = plan.dirty;
-      const part = this.aggregateSqlOf(
+      const part = joinedAggregateSql(
         { ...spec, buckets: d.map((b) => ({ t: b.t, tEnd: b.tEnd, k: b.t })) },
         { start: d[0]!.t, end: d.at(-1)!.tEnd, span: bounds.span },
       );
@@ -274,25 +244,7 @@ export class DuckDbRollups {
 
   /** The aggregate as SQL, for exports that stream it (COPY) rather than read it. */
   async aggregateSql(spec: AggregateSpec): Promise<{ sql: string; params: Params; types: Types }> {
-    return this.aggregateSqlOf(spec, await this.dirtySpan(spec.buckets));
-  }
-
-  /** The real-time aggregate with every bucket joined in SQL, over [start, end). */
-  private aggregateSqlOf(spec: AggregateSpec, bounds: Bounds): { sql: string; params: Params; types: Types } {
-    const { params, types, dirty } = bindBuckets(spec.buckets, bounds);
-    const by = { k: '', site: ', rows.site_id', device: ', rows.site_id, rows.device_id' }[spec.by ?? 'site'];
-    const sql = `
-      WITH sb AS (SELECT unnest($bt) AS t, unnest($be) AS t_end, unnest($bk) AS k),
-      ${realTimeRows(rollupTable(spec.grain), { sites: spec.sites, metrics: spec.metrics }, dirty)},
-      keyed AS (
-        -- The table's own rows start exactly at a bucket: an equi-join. Made-up rows fall inside one.
-        SELECT sb.k, rows.* FROM rows JOIN sb ON rows.t = sb.t WHERE rows.patched = 0
-        ${dirty ? 'UNION ALL SELECT sb.k, rows.* FROM rows ASOF JOIN sb ON rows.t >= sb.t WHERE rows.patched = 1 AND rows.t < sb.t_end' : ''})
-      SELECT rows.k${by}, rows.metric, ${COMBINE}
-      FROM keyed rows
-      GROUP BY rows.k${by}, rows.metric
-      ORDER BY rows.k${by}, rows.metric`;
-    return { sql, params, types };
+    return joinedAggregateSql(spec, await this.dirtySpan(spec.buckets));
   }
 
   /**
