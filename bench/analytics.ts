@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DateTime } from 'luxon';
+import mqtt from 'mqtt';
+import { topicFor } from '../contract/index.js';
 import { seedAnalytics } from './analytics-seed.js';
-import { benchCredentials, seedFleet } from './hub-data.js';
+import { benchCredentials, historyDevice, publisherDevice, seedFleet, siteId } from './hub-data.js';
 import { type HubProcess, startHubProcess } from './hub-process.js';
 import { installCleanup, killAllSync, makeTempDir, removeTempDir } from './processes.js';
 import { percentiles } from './protocol.js';
@@ -33,12 +35,14 @@ export async function main(): Promise<void> {
   let hub: HubProcess | undefined;
   try {
     const t0 = performance.now();
-    await seedFleet(dir, SITES, await benchCredentials());
+    const cred = await benchCredentials();
+    await seedFleet(dir, SITES, cred);
     const seeded = await seedAnalytics(dir, SITES, Date.now(), rawDays);
     say(
       `seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${seeded.hourRows.toLocaleString('en')} hourly + ${seeded.dayRows.toLocaleString('en')} daily rollup rows, ${seeded.rawRows.toLocaleString('en')} raw readings (${rawDays} days × 1/min × ${SITES} sites)`,
     );
-    hub = await startHubProcess(dir, { HUB_TZ: TZ });
+    // Rolled once an hour: the live tail published below stays not rolled up while it is measured.
+    hub = await startHubProcess(dir, { HUB_TZ: TZ, ROLLUP_EVERY_S: '3600' });
     const h = hub;
     const today = DateTime.now().setZone(TZ);
     const yearAgo = today.minus({ days: 364 }).toISODate();
@@ -66,6 +70,15 @@ export async function main(): Promise<void> {
     rows.push([
       'heatmap weekday × hour, 90 days (hourly rollups)',
       await series('/api/analytics/heatmap?range=last90'),
+      '',
+    ]);
+    // A live hub always holds readings not rolled up yet (up to ROLLUP_EVERY_S, 60 s by default):
+    // every range that includes today then answers through the real-time union as well.
+    const tail = await publishLiveTail(h, cred.secret);
+    rows.push([`trend as above, with a live tail (${tail})`, await series(trendYear), '']);
+    rows.push([
+      'league table as above, with the live tail',
+      await series('/api/analytics/league?range=last90&sort=occupancyHours'),
       '',
     ]);
     const from = today.minus({ days: rawDays - 1 }).startOf('day');
@@ -126,6 +139,48 @@ export async function main(): Promise<void> {
   );
   fs.writeFileSync(file, `${out.join('\n')}\n`);
   console.log(`written: ${file}`);
+}
+
+/**
+ * Ten minutes of readings from both devices of the first LIVE_SITES sites, published over MQTT as
+ * devices send them, then waited for until the store has them (and their rollup marks).
+ */
+const LIVE_SITES = 20;
+async function publishLiveTail(hub: HubProcess, secret: string): Promise<string> {
+  const now = Date.now();
+  const devices = Array.from({ length: LIVE_SITES }, (_, i) => [
+    [siteId(i + 1), historyDevice(i + 1), 'occupancy'],
+    [siteId(i + 1), publisherDevice(i + 1), 'water_level_pct'],
+  ]).flat() as [string, string, string][];
+  for (const [site, device, metric] of devices) {
+    const c = await mqtt.connectAsync(hub.mqttUrl, {
+      username: device,
+      password: secret,
+      clientId: device,
+      reconnectPeriod: 0,
+    });
+    const readings = Array.from({ length: 10 }, (_, j) => ({
+      seq: 1e9 + j,
+      ts: now - (10 - j) * 60_000,
+      // A dispenser reports whether it is on with every reading (contract/device/kinds.ts).
+      values: metric === 'occupancy' ? { occupancy: 4 + (j % 3) } : { on: true, water_level_pct: 60 - j },
+    }));
+    await c.publishAsync(topicFor(site, device, 'telemetry'), JSON.stringify({ readings }), { qos: 1 });
+    await c.endAsync();
+  }
+  const [site, device] = devices.at(-1)!;
+  for (let i = 0; ; i++) {
+    const r = await hub.get<{ points: { count: number }[] }>(
+      `/api/telemetry/range?siteId=${site}&deviceId=${device}&metric=water_level_pct&agg=count&from=${now - 3_600_000}&to=${now + 60_000}&bucketMs=3600000`,
+    );
+    if (r.body.points?.reduce((n, p) => n + p.count, 0) >= 10) break;
+    if (i > 100)
+      throw new Error(
+        `the live tail never reached the store: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`,
+      );
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return `${devices.length * 10} readings of ${devices.length} devices, last 10 min, not rolled up`;
 }
 
 function rssMiB(pid: number): number {
