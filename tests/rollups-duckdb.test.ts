@@ -176,6 +176,7 @@ describe('rollups in the hub zone', () => {
       ok: null,
       message: null,
     });
+    const borrowed = ['ev:item_borrowed:umbrella', 'ev:item_returned:umbrella', 'ev:item_borrowed:raincoat'];
     const events = [
       ev('door_opened', null, 1),
       ev('door_closed', null, 2),
@@ -186,11 +187,22 @@ describe('rollups in the hub zone', () => {
       ev('item_borrowed', 'raincoat', 7),
     ];
     await store.write({ readings, events });
-    const figures = async () => {
-      const rows = await store.rollups.aggregate({
-        grain: 'day',
-        buckets: [{ t: t - 10 * H, tEnd: t + 14 * H, k: 0 }],
-      });
+    const figures = async (oneByOne = false) => {
+      const ask = (metrics?: string[]) =>
+        store.rollups.aggregate({
+          grain: 'day',
+          buckets: [{ t: t - 10 * H, tEnd: t + 14 * H, k: 0 }],
+          metrics,
+        });
+      const rows = oneByOne
+        ? (
+            await Promise.all(
+              ['occupancy', 'ev:door_opened', 'water_level_pct', '_up', ...borrowed].map((m) => ask([m])),
+            )
+          ).flat()
+        : await ask();
+      // A KPI made of no rollup metric (open hours) asks for none, and gets none.
+      if (oneByOne) expect(await ask([])).toEqual([]);
       const by = (m: string) => rows.find((r) => r.metric === m);
       return {
         occupancyHours: by('occupancy')?.area,
@@ -201,15 +213,17 @@ describe('rollups in the hub zone', () => {
         raincoats: by('ev:item_borrowed:raincoat')?.n,
       };
     };
+    const expected = { occupancyHours: 2, door: 2, fall: 25, lent: 2, returned: 1, raincoats: 1 };
+    // Not rolled up yet: made up from raw, all metrics at once or each on its own (events alone,
+    // a reading metric alone), as the trends page asks them. Water dispensed is left out here: the
+    // real-time tail does not count a level that fell between two five-minute buckets (readings
+    // 20 minutes apart give 0 before the roll, on main as well; reported, not fixed here).
+    const realTime = { ...expected, fall: expect.any(Number) };
+    expect(await figures()).toEqual(realTime);
+    expect(await figures(true)).toEqual(realTime);
     await rollAll(tz);
-    expect(await figures()).toEqual({
-      occupancyHours: 2,
-      door: 2,
-      fall: 25,
-      lent: 2,
-      returned: 1,
-      raincoats: 1,
-    });
+    expect(await figures()).toEqual(expected);
+    expect(await figures(true)).toEqual(expected);
   });
 
   it('counts the buckets asked for only: with gaps between them, with repeated keys, rolled or not', async () => {

@@ -58,12 +58,13 @@ export function fiveMinuteFromRaw(keys: string, metrics?: readonly string[]): st
     WHERE e.ts >= make_timestamp($lo * 1000) AND e.ts < make_timestamp($hi * 1000)
     GROUP BY k.b, e.device_id, metric`);
   }
-  // Nothing to make up: an empty relation of the same columns.
-  if (parts.length === 0) return `SELECT ${ROLLUP_COLUMNS} FROM rollup_5m WHERE false`;
+  // First an empty relation of the rollup columns: the parts after it fill the columns they have
+  // (UNION ALL BY NAME), and $lo/$hi stay bound when no part is asked for.
   return `
-  SELECT * FROM (
+  SELECT ${ROLLUP_COLUMNS} FROM (
     ${ctes.length ? `WITH ${ctes.join(',\n    ')}` : ''}
-    ${parts.join('\n    UNION ALL BY NAME')})`;
+    SELECT * FROM rollup_5m WHERE t >= $lo AND t < $hi AND false
+    ${parts.map((p) => `UNION ALL BY NAME ${p}`).join('\n')})`;
 }
 
 /**
