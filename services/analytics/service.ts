@@ -116,9 +116,13 @@ export class AnalyticsService {
   async trend(user: User, q: TrendQuery): Promise<TrendReply> {
     const range = this.range(q);
     const sites = await this.scope(user, q);
-    const points = await this.series(sites, range, q.grain, q.kpi);
     const other = compareRange(range, q.compare);
-    const compare = other ? (await this.series(sites, other, q.grain, q.kpi)).slice(0, points.length) : [];
+    // Side by side: the rollups answer them on two query connections.
+    const [points, all] = await Promise.all([
+      this.series(sites, range, q.grain, q.kpi),
+      other ? this.series(sites, other, q.grain, q.kpi) : [],
+    ]);
+    const compare = all.slice(0, points.length);
     return {
       range,
       kpi: q.kpi,
@@ -164,20 +168,23 @@ export class AnalyticsService {
   async league(user: User, q: LeagueQuery): Promise<LeagueReply> {
     const range = this.range(q);
     const sites = await this.scope(user, q);
-    const totals = await this.perSite(sites, range, true);
     const days = bucketsBetween(range.start, range.end, 'day', this.d.timeZone);
+    // Totals and sparklines side by side: the rollups answer them on two query connections.
+    const [totals, rows] = await Promise.all([
+      this.perSite(sites, range, true),
+      this.d.rollups.aggregate({
+        grain: 'day',
+        buckets: days.map((b, k) => ({ t: b.t, tEnd: b.tEnd, k })),
+        sites: this.filter(sites),
+        metrics: METRICS_OF[q.spark],
+      }),
+    ]);
     const daily = new Map(
       sites.map((s) => {
         const make = this.accMaker([s], true);
         return [s.id, days.map(() => make())];
       }),
     );
-    const rows = await this.d.rollups.aggregate({
-      grain: 'day',
-      buckets: days.map((b, k) => ({ t: b.t, tEnd: b.tEnd, k })),
-      sites: this.filter(sites),
-      metrics: METRICS_OF[q.spark],
-    });
     for (const r of rows) addRow(daily.get(r.siteId)![r.k]!, r);
     await this.loadFirstSeen();
     if (CALENDAR.has(q.spark)) {

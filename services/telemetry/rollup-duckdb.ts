@@ -34,6 +34,7 @@ type Types = Record<string, DuckDBType>;
  * keeps a large fleet's roll (and its transaction) near the 20 k buckets of the demo's day.
  */
 const ROLL_SPAN_MS = 24 * 3_600_000;
+const READERS = 2;
 const ROLL_MARKS = 20_000;
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
@@ -47,15 +48,19 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
  */
 export class DuckDbRollups {
   private worker!: DuckDBConnection;
-  private reader!: DuckDBConnection;
-  /** One statement at a time on the query connection, as DuckDB connections want. */
-  private readerTail: Promise<unknown> = Promise.resolve();
+  /**
+   * Query connections, one statement at a time each (as DuckDB connections want): two, so a page's
+   * independent queries (a trend and its comparison, a league's totals and sparklines) run side by
+   * side on the two cores, each on its own libuv thread (the instance keeps threads=1).
+   */
+  private readonly readers: { conn: DuckDBConnection; tail: Promise<unknown>; queued: number }[] = [];
 
   constructor(private readonly instance: DuckDBInstance) {}
 
   async open(): Promise<void> {
     this.worker = await this.instance.connect();
-    this.reader = await this.instance.connect();
+    for (let i = 0; i < READERS; i++)
+      this.readers.push({ conn: await this.instance.connect(), tail: Promise.resolve(), queued: 0 });
     await this.worker.run(`
       CREATE TEMP TABLE wk5 (device_id VARCHAR, b BIGINT);
       CREATE TEMP TABLE wkh (device_id VARCHAR, t BIGINT, t_end BIGINT);
@@ -64,7 +69,7 @@ export class DuckDbRollups {
 
   close(): void {
     this.worker?.closeSync();
-    this.reader?.closeSync();
+    for (const r of this.readers.splice(0)) r.conn.closeSync();
   }
 
   /** Five-minute buckets waiting to be rolled up. */
@@ -77,9 +82,9 @@ export class DuckDbRollups {
 
   /** Each device's first reading (ms) as far as rollups know: when it began reporting. */
   async firstSeen(): Promise<Map<string, number>> {
-    const rows = await this.serialRead(async () =>
+    const rows = await this.serialRead(async (reader) =>
       (
-        await this.reader.runAndReadAll(
+        await reader.runAndReadAll(
           'SELECT device_id, min(first_ts) AS t FROM rollup_day WHERE first_ts IS NOT NULL GROUP BY device_id',
         )
       ).getRowObjectsJS(),
@@ -237,8 +242,8 @@ export class DuckDbRollups {
 
   /** Column by column: a few thousand row objects cost the event loop tens of ms (measured). */
   private read(sql: string, params: Params, types: Types): Promise<Record<string, unknown[]>> {
-    return this.serialRead(async () =>
-      (await this.reader.runAndReadAll(sql, params, types)).getColumnsObjectJS(),
+    return this.serialRead(async (reader) =>
+      (await reader.runAndReadAll(sql, params, types)).getColumnsObjectJS(),
     );
   }
 
@@ -294,9 +299,15 @@ export class DuckDbRollups {
     return { start, end, span: lo !== null && hi !== null ? { lo, hi: hi + FIVE_MIN } : null };
   }
 
-  private serialRead<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.readerTail.then(task, task);
-    this.readerTail = run.catch(() => undefined);
+  /** Runs `task` on the query connection with the fewest statements waiting. */
+  private serialRead<T>(task: (reader: DuckDBConnection) => Promise<T>): Promise<T> {
+    const r = this.readers.reduce((a, b) => (b.queued < a.queued ? b : a));
+    const go = () => task(r.conn);
+    r.queued += 1;
+    const run = r.tail.then(go, go).finally(() => {
+      r.queued -= 1;
+    });
+    r.tail = run.catch(() => undefined);
     return run;
   }
 
