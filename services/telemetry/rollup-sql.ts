@@ -69,9 +69,10 @@ export function fiveMinuteFromRaw(keys: string, metrics?: readonly string[]): st
 
 /**
  * Rollup rows of larger buckets from smaller ones: `keys` holds (device_id, t, t_end) of the
- * parent buckets. A level that fell between two children counts as fallen too.
+ * parent buckets. A level that fell between two children counts as fallen too. Children are read
+ * between $lo and $hi unless `bounded` is false (the caller's `child` is bounded already).
  */
-export function parentFromChildren(child: string, keys: string): string {
+export function parentFromChildren(child: string, keys: string, bounded = true): string {
   return `
   SELECT t, t_end, any_value(site_id) AS site_id, device_id, metric, sum(n) AS n, sum(sum) AS sum,
     min(min) AS min, max(max) AS max, arg_min(first, first_ts) AS first, min(first_ts) AS first_ts,
@@ -83,7 +84,7 @@ export function parentFromChildren(child: string, keys: string): string {
       c.first_ts, c.last, c.last_ts, c.fall, c.area, c.up5,
       lag(c.last) OVER (PARTITION BY c.device_id, c.metric, k.t ORDER BY c.t) AS prev_last
     FROM ${child} c JOIN ${keys} k ON c.device_id = k.device_id AND c.t >= k.t AND c.t < k.t_end
-    WHERE c.t >= $lo AND c.t < $hi)
+    ${bounded ? 'WHERE c.t >= $lo AND c.t < $hi' : ''})
   GROUP BY t, t_end, device_id, metric`;
 }
 
@@ -124,7 +125,9 @@ const prefixed = (alias: string) =>
  * \`patched\` 0 for the table's own rows. Without \`dirty\` buckets in the range that is all. With
  * them, a bucket holding a five-minute bucket not rolled up yet is left out and made up again
  * (\`patched\` 1) from the five-minute rollups plus the raw rows of the dirty five-minute buckets,
- * read between $lo and $hi (the dirty buckets' span). Expects a CTE \`sb\` (t, t_end) of the
+ * read between $lo and $hi (the dirty buckets' span), combined as a roll would combine them: one
+ * row per bucket, device and metric, with the level drops between five-minute buckets counted (a
+ * dispenser read every five minutes has all its drops there). Expects a CTE \`sb\` (t, t_end) of the
  * table's buckets over the range.
  */
 export function realTimeRows(table: string, f: RowFilter, dirty: boolean): string {
@@ -138,13 +141,15 @@ export function realTimeRows(table: string, f: RowFilter, dirty: boolean): strin
   dsb AS MATERIALIZED (
     SELECT DISTINCT d.device_id, sb.t, sb.t_end FROM dirty d JOIN sb ON d.b >= sb.t AND d.b < sb.t_end),
   fresh AS (${fiveMinuteFromRaw('dirty', f.metrics)}),
+  fives AS (
+    SELECT ${prefixed('c')} FROM rollup_5m c JOIN dsb ON c.device_id = dsb.device_id AND c.t >= dsb.t AND c.t < dsb.t_end
+    WHERE ${rowFilter('c', f)} AND NOT EXISTS (SELECT 1 FROM dirty WHERE dirty.device_id = c.device_id AND dirty.b = c.t)
+    UNION ALL
+    SELECT ${prefixed('x')} FROM fresh x WHERE ${rowFilter('x', f)}),
   rows AS (
     SELECT ${prefixed('r')}, 0 AS patched FROM ${table} r
     WHERE r.t >= $start AND r.t < $end AND ${rowFilter('r', f)}
       AND NOT EXISTS (SELECT 1 FROM dsb WHERE dsb.device_id = r.device_id AND dsb.t = r.t)
     UNION ALL
-    SELECT ${prefixed('c')}, 1 AS patched FROM rollup_5m c JOIN dsb ON c.device_id = dsb.device_id AND c.t >= dsb.t AND c.t < dsb.t_end
-    WHERE ${rowFilter('c', f)} AND NOT EXISTS (SELECT 1 FROM dirty WHERE dirty.device_id = c.device_id AND dirty.b = c.t)
-    UNION ALL
-    SELECT ${prefixed('x')}, 1 AS patched FROM fresh x WHERE ${rowFilter('x', f)})`;
+    SELECT ${prefixed('p')}, 1 AS patched FROM (${parentFromChildren('fives', 'dsb', false)}) p)`;
 }
