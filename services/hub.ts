@@ -1,18 +1,17 @@
 import type { DestinationStream } from 'pino';
-import { createBroker } from '../broker/broker.js';
 import { Certificates } from '../broker/tls-certificates.js';
-import { HubError } from '../contract/index.js';
+import { ensureAdmin } from './admin/first-admin.js';
 import { operationsParts } from './admin/operations.js';
 import { type Alerts, type AlertsOptions, createAlerts } from './alerts/module.js';
-import { AnalyticsService } from './analytics/service.js';
+import { createAnalytics } from './analytics/module.js';
 import { buildApi } from './api/server.js';
 import { type Appointments, createAppointments } from './appointments/module.js';
-import { randomToken } from './auth/passwords.js';
 import { EventBus } from './bus/event-bus.js';
 import { createCluster } from './cluster/cluster.js';
 import { type Config, type ConfigInput, loadConfig } from './config.js';
 import { FeedbackService } from './feedback/service.js';
 import { FinderSnapshot } from './finder/snapshot.js';
+import { hubBroker } from './hub-broker.js';
 import { Ingest } from './ingest/ingest.js';
 import { journaledPath } from './ingest/journaled-path.js';
 import { DeviceRateLimit } from './ingest/rate-limit.js';
@@ -30,7 +29,7 @@ import { IngestErrorLog } from './state/ingest-errors.js';
 import { SiteRepo } from './state/sites.js';
 import { UserRepo } from './state/users.js';
 import { openTelemetry } from './telemetry/open.js';
-import { RollupScheduler } from './telemetry/rollup-scheduler.js';
+import type { RollupScheduler } from './telemetry/rollup-scheduler.js';
 import type { TelemetryStore } from './telemetry/store.js';
 
 export interface Hub {
@@ -71,9 +70,6 @@ export interface HubOptions {
   /** Where log lines go instead of stdout (tests read them). */
   logDestination?: DestinationStream;
 }
-
-/** Device changes after which the device's open connection must go (it would keep publishing). */
-const DISCONNECTING_CHANGES = new Set(['disabled', 'secret-rotated', 'deleted']);
 
 /**
  * The whole hub in this process. The hub only wires: it opens the stores, builds each part on the
@@ -158,6 +154,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     openAlerts: () => alerts.ledger.list().map((a) => ({ state: a.row.state, severity: a.row.severity })),
     bookings: () => appointments.repo.statusCounts(),
     ready: () => readiness(),
+    rollupBacklog: rollups ? () => rollups.pending() : undefined,
     tls: certificates,
   });
   // Readings are acknowledged once in the ingest journal, and moved into the store in large batches.
@@ -180,29 +177,14 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     backupJournal: journaled.backupJournal,
     log,
   });
-  const rollupScheduler = rollups
-    ? new RollupScheduler(rollups, {
-        timeZone: config.HUB_TZ,
-        everyMs: config.ROLLUP_EVERY_S * 1000,
-        // A late reading re-rolls its buckets from the raw rows around it, so those must still be
-        // there for as long as ingest accepts late readings.
-        retentionMs: Math.max(config.RAW_RETENTION_D, config.MAX_READING_AGE_D) * 86_400_000,
-        onError: (err) => log.error({ err }, 'rollups'),
-      })
-    : null;
-  const analytics = rollups
-    ? {
-        rollups,
-        service: new AnalyticsService({
-          rollups,
-          sites,
-          devices,
-          screening: appointments.summaries,
-          timeZone: config.HUB_TZ,
-          now: options.now,
-        }),
-      }
-    : null;
+  const analytics = createAnalytics(rollups, {
+    config,
+    sites,
+    devices,
+    screening: appointments.summaries,
+    log,
+    now: options.now,
+  });
   const ingest = new Ingest(
     commit,
     bus,
@@ -221,25 +203,17 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     broker: broker.ready,
     ...(cluster && { redis: cluster.link.ready }),
   });
-  const hubOf = cluster ? { hub: cluster.hub } : {};
-  const broker = await createBroker({
-    devices: cluster ? cluster.directory : devices,
-    // Twice the payload limit: a somewhat large payload is refused and counted with the connection
-    // kept; a packet beyond this is cut off before it is buffered.
-    maxPacketBytes: 2 * config.MAX_PAYLOAD_BYTES + 1024,
-    ingest: (device, channel, packet) => ingest.handle(device, channel, packet),
-    refused: (d, code, message) =>
-      bus.emit('device.refused', { siteId: d.siteId, deviceId: d.id, code, message }),
-    connected: (d) => bus.emit('device.connected', { siteId: d.siteId, deviceId: d.id, ...hubOf }),
-    disconnected: (d) => bus.emit('device.disconnected', { siteId: d.siteId, deviceId: d.id, ...hubOf }),
-    cluster: cluster?.broker,
+  const { broker, part: brokerPart } = await hubBroker({
+    config,
+    bus,
+    devices,
+    ingest,
+    rateLimit,
+    cluster,
+    certificates,
+    http: () => api.server,
+    log,
   });
-  // Redis errors reach aedes' 'error' event (no listener would end the process).
-  if (cluster) {
-    (broker.aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
-      log.error({ err }, 'broker'),
-    );
-  }
   const api = await buildApi({
     config,
     log,
@@ -257,7 +231,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     feedback,
     alerts,
     outbox: new OutboxRepo(db),
-    analytics,
+    analytics: analytics.api,
     mqttPort: () => broker.port,
     mqttsPort: () => broker.tlsPort,
     tls: certificates,
@@ -272,7 +246,6 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
   });
 
   let generatedAdminPassword: string | undefined;
-  let offBrokerLinks = () => {};
   const stopAll = await startParts(
     [
       part(
@@ -287,7 +260,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
       ),
       ...journaled.parts,
       part('data version', () => recordVersion(db, config.dataDir)),
-      ...(rollupScheduler ? [rollupScheduler] : []),
+      ...(analytics.scheduler ? [analytics.scheduler] : []),
       part('admin user', async () => {
         generatedAdminPassword = await ensureAdmin(users, config);
       }),
@@ -320,31 +293,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
         () => {},
         () => socket.close(),
       ),
-      part(
-        'broker',
-        async () => {
-          offBrokerLinks = bus.onMany({
-            'device.changed': ({ change, device }) => {
-              if (DISCONNECTING_CHANGES.has(change)) broker.disconnect(device.id);
-            },
-            // A bucket that would be full again is dropped; one still draining stays until it refills.
-            'device.disconnected': ({ deviceId }) => rateLimit.release(deviceId),
-          });
-          await broker.start({
-            port: config.MQTT_PORT,
-            host: config.MQTT_HOST,
-            http: api.server,
-            plain: config.MQTT_PLAIN === 'on',
-            tls: certificates && { port: config.MQTTS_PORT, certificates },
-          });
-          certificates?.watch(config.TLS_WATCH_MS);
-        },
-        async () => {
-          offBrokerLinks();
-          certificates?.unwatch();
-          await broker.stop();
-        },
-      ),
+      brokerPart,
     ],
     log,
   );
@@ -372,26 +321,12 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     alerts,
     backup: operations.backup,
     telemetry: journaled.reads,
-    rollups: rollupScheduler,
+    rollups: analytics.scheduler,
     close: () => {
       closing ??= stopAll();
       return closing;
     },
   };
-}
-
-/** First start: create the admin user, with the configured password or a generated one. */
-async function ensureAdmin(users: UserRepo, config: Config): Promise<string | undefined> {
-  if ((await users.count()) > 0) return undefined;
-  const password = config.HUB_ADMIN_PASSWORD ?? randomToken(12);
-  try {
-    await users.create('admin', password, 'admin');
-  } catch (err) {
-    // Another hub of the cluster, first started at the same moment, created it.
-    if (err instanceof HubError && err.code === 'USER_EXISTS') return undefined;
-    throw err;
-  }
-  return config.HUB_ADMIN_PASSWORD ? undefined : password;
 }
 
 function stringify(o: ConfigInput): Record<string, string> {

@@ -91,6 +91,11 @@ describe.skipIf(missing !== undefined)('two hubs linked by Redis', () => {
     const quiet = await device(a, 'clu-quiet', 'microwave');
     await quiet.client.subscribeAsync(topicFor(SITE, 'clu-quiet', 'cmd'), { qos: 1 });
     await quiet.client.endAsync();
+    // Hub A forgets a device's count when it goes; wait for that, or it could land amid the sends.
+    await eventually(async () => {
+      const r = await a.api.json<SiteLive>('GET', `/api/sites/${SITE}/live`);
+      return r.body.devices.find((d) => d.id === 'clu-quiet')?.online === false ? true : undefined;
+    }, 20_000);
     const send = (hub: ClusterHub, i: number) =>
       hub.api.json('POST', '/api/devices/clu-quiet/commands', { id: `q-${i}`, action: 'reboot' });
     for (let i = 0; i < 20; i++) expect((await send(i % 2 ? a : b, i)).status).toBe(202);

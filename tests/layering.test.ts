@@ -46,7 +46,7 @@ function violations(folder: string, allowed: (target: string, file: string) => b
  */
 describe('layering', () => {
   it('finds the import statements it checks', () => {
-    expect(specifiers('services/hub.ts')).toContain('../broker/broker.js');
+    expect(specifiers('services/hub-broker.ts')).toContain('../broker/broker.js');
     expect(targetFolder('dashboard/src/api.ts', '../../contract/index.js')).toBe('contract');
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../contract/index.js';
-import { ApiClient, adminWithSite, connectDevice, provision, testHub } from './helpers/hub.js';
+import { ApiClient, adminWithSite, connectDevice, eventually, provision, testHub } from './helpers/hub.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const SITE = 'met-1';
@@ -87,6 +87,17 @@ describe('/metrics', () => {
     // The process figures a Node exporter has, event-loop lag among them.
     expect(after.some((s) => s.name === 'nodejs_eventloop_lag_p99_seconds')).toBe(true);
     expect(after.some((s) => s.name === 'process_cpu_seconds_total')).toBe(true);
+  });
+
+  it('says how many buckets wait to be rolled up, and none once they are', async () => {
+    // The readings above reach DuckDB with the journal's next move and mark their buckets dirty.
+    await eventually(async () =>
+      (await scrape()).some((s) => s.name === 'yizhan_rollup_pending_buckets' && s.value > 0)
+        ? true
+        : undefined,
+    );
+    await hub.rollups!.flush();
+    expect(value(await scrape(), 'yizhan_rollup_pending_buckets')).toBe(0);
   });
 
   it('counts refused logins; reports dashboards and the journal', async () => {

@@ -31,7 +31,7 @@ const scenario = fc.record({
 });
 
 describe('real-time rollups agree with the raw readings', () => {
-  it('count, sum, min, max, mean and last per local bucket and site, rolled or not', async () => {
+  it('count, sum, min, max, mean, last and fall per local bucket and site, rolled or not', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'yz-rollprop-'));
     let run = 0;
     try {
@@ -57,11 +57,16 @@ describe('real-time rollups agree with the raw readings', () => {
               if (b.roll) await store.rollups.rollOnce(tz);
             }
             const buckets = bucketsBetween(T0, T0 + SPAN, grain, tz);
-            const got = await store.rollups.aggregate({
+            const both = await store.rollups.aggregate({
               grain,
               buckets: buckets.map((b, k) => ({ t: b.t, tEnd: b.tEnd, k })),
-              metrics: ['occupancy'],
+              metrics: ['occupancy', '_up'],
             });
+            const got = both.filter((g) => g.metric === 'occupancy');
+            // `_up` counts every reading of the site's devices, made up from raw or rolled.
+            const up = new Map(
+              both.filter((g) => g.metric === '_up').map((g) => [`${g.k}|${g.siteId}`, g.n]),
+            );
             const expected = new Map<
               string,
               { n: number; sum: number; min: number; max: number; last: ReadingRow }
@@ -80,6 +85,24 @@ describe('real-time rollups agree with the raw readings', () => {
                 if (r.ts > e.last.ts || (r.ts === e.last.ts && r.seq > e.last.seq)) e.last = r;
               }
             }
+            // Fall: drops between a device's consecutive readings inside the bucket, rises not counted.
+            const fall = new Map<string, number>();
+            const byDevice = new Map<string, ReadingRow[]>();
+            for (const r of all) {
+              const k = buckets.findIndex((b) => r.ts >= b.t && r.ts < b.tEnd);
+              const list = byDevice.get(`${k}|${r.siteId}|${r.deviceId}`) ?? [];
+              list.push(r);
+              byDevice.set(`${k}|${r.siteId}|${r.deviceId}`, list);
+            }
+            for (const [key, list] of byDevice) {
+              list.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+              let f = 0;
+              for (let i = 1; i < list.length; i++) {
+                f += Math.max(0, list[i - 1]!.values.occupancy! - list[i]!.values.occupancy!);
+              }
+              const site = key.split('|').slice(0, 2).join('|');
+              fall.set(site, (fall.get(site) ?? 0) + f);
+            }
             const actual = new Map(got.map((g) => [`${g.k}|${g.siteId}`, g]));
             expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
             for (const [key, e] of expected) {
@@ -93,6 +116,8 @@ describe('real-time rollups agree with the raw readings', () => {
                 last: e.last.values.occupancy,
               });
               expect(g.sum! / g.n).toBeCloseTo(e.sum / e.n, 9);
+              expect({ key, up: up.get(key) }).toEqual({ key, up: e.n });
+              expect({ key, fall: g.fall }).toEqual({ key, fall: fall.get(key) });
             }
           } finally {
             await store.close();

@@ -1,20 +1,14 @@
 import type { BusEvents, EffectiveRule, EventRow, ReadingRow, Silence, Site } from '../../contract/index.js';
-import { isOpenAt } from '../../contract/index.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { DeviceLinks } from '../live/device-links.js';
 import type { DeviceRecord, DeviceRepo } from '../state/devices.js';
 import type { AlertClock } from './clock.js';
 import { type AlertLedger, alertKey } from './ledger.js';
-import {
-  detailOf,
-  deviceLevel,
-  lowerBound,
-  type Observed,
-  siteDarkLevel,
-  siteOccupancyLevel,
-  thresholdLevel,
-} from './levels.js';
+import { detailOf, deviceLevel, type Observed, thresholdLevel } from './levels.js';
+import { Muting } from './muting.js';
+import { Observations } from './observations.js';
 import type { RuleBook } from './rules.js';
+import { DEVICE_OFFLINE, SITE_DARK, SiteConditions } from './site-conditions.js';
 import { type Level, Tracker } from './tracker.js';
 
 interface Plan {
@@ -29,12 +23,6 @@ export interface EngineOptions {
   tickMs: number;
 }
 
-const SITE_DARK = 'site_dark';
-const OVER_SEATS = 'over_seats';
-const DEVICE_OFFLINE = 'device_offline';
-/** Refusals older than this are forgotten whatever a rule's window (bounded memory per device). */
-const MAX_REFUSAL_AGE_MS = 3_600_000;
-
 /**
  * Evaluates the alert rules from the hub's event stream (stored readings and events, status
  * reports, connects and disconnects, refusals), never by polling the database. Each listener only
@@ -43,14 +31,13 @@ const MAX_REFUSAL_AGE_MS = 3_600_000;
  * silence, opening hours).
  */
 export class AlertEngine {
-  private readonly observed = new Map<string, Observed>();
+  private readonly observed = new Observations();
   /** A device moving between hubs is online throughout (several hubs, issue 14). */
   private readonly links = new DeviceLinks();
   private readonly trackers = new Map<string, Tracker>();
   private readonly plans = new Map<string, Plan>();
-  private readonly sites = new Map<string, Site>();
-  private readonly openCache = new Map<string, { minute: number; open: boolean }>();
-  private silences: Silence[] = [];
+  private readonly muting: Muting;
+  private readonly siteConditions: SiteConditions;
   private unsubscribe: () => void = () => {};
   private stopTick: () => void = () => {};
   /** Called after each tick (the notification dispatcher runs here). */
@@ -64,6 +51,15 @@ export class AlertEngine {
     private readonly ledger: AlertLedger,
     private readonly opts: EngineOptions,
   ) {
+    this.muting = new Muting(opts.timeZone);
+    this.siteConditions = new SiteConditions({
+      devices,
+      rules,
+      ledger,
+      muting: this.muting,
+      tracker: (key) => this.tracker(key),
+      obs: (id, now) => this.obs(id, now),
+    });
     ledger.ended.push((row, by) => {
       // Resolved by hand: the condition must hold its full duration again before it re-raises.
       if (by === 'hand')
@@ -83,17 +79,12 @@ export class AlertEngine {
     silences: Silence[];
   }) {
     const now = this.clock.now();
-    for (const s of seed.sites) this.sites.set(s.id, s);
-    this.silences = seed.silences;
+    for (const s of seed.sites) this.muting.siteChanged(s);
+    this.muting.setSilences(seed.silences);
     for (const open of this.ledger.list()) this.trackers.set(open.key, new Tracker(true));
     for (const d of this.devices.list()) this.obs(d.id, now);
     for (const v of seed.latest) {
-      if (!this.devices.get(v.deviceId)) continue;
-      const o = this.obs(v.deviceId, now);
-      if ((o.valueTs[v.metric] ?? -1) <= v.ts) {
-        o.values[v.metric] = v.value;
-        o.valueTs[v.metric] = v.ts;
-      }
+      if (this.devices.get(v.deviceId)) this.observed.value(v.deviceId, v.metric, v.value, v.ts, now);
     }
     this.unsubscribe = this.bus.onMany({
       'readings.stored': ({ readings }) => this.onReadings(readings),
@@ -104,10 +95,7 @@ export class AlertEngine {
         this.onLink(deviceId, this.links.apply(deviceId, false, hub)),
       'device.refused': ({ deviceId, code }) => this.onRefused(deviceId, code),
       'device.changed': ({ device }) => this.onDeviceChanged(device.id, device.siteId),
-      'site.changed': ({ site }) => {
-        this.sites.set(site.id, site);
-        this.openCache.delete(site.id);
-      },
+      'site.changed': ({ site }) => this.muting.siteChanged(site),
     });
     this.tick();
     this.stopTick = this.clock.every(this.opts.tickMs, () => this.tick());
@@ -119,14 +107,14 @@ export class AlertEngine {
   }
 
   setSilences(silences: Silence[]): void {
-    this.silences = silences;
+    this.muting.setSilences(silences);
   }
 
   /** Re-evaluates everything: durations that ran out, silence, opening hours. */
   tick(): void {
     const now = this.clock.now();
-    for (const siteId of this.sites.keys()) {
-      this.evalSite(siteId, now);
+    for (const siteId of this.muting.sites.keys()) {
+      this.siteConditions.evaluate(siteId, now);
       for (const d of this.devices.list([siteId])) this.evalDevice(d, now);
     }
     this.afterTick(now);
@@ -140,15 +128,7 @@ export class AlertEngine {
     ruleId: string,
     now: number,
   ) {
-    if (rule?.body.muteWhenClosed && !this.isOpen(siteId, now)) return true;
-    return this.silences.some(
-      (s) =>
-        s.siteId === siteId &&
-        s.startsAt <= now &&
-        now < s.endsAt &&
-        (s.deviceId === null || s.deviceId === deviceId) &&
-        (s.ruleId === null || s.ruleId === ruleId),
-    );
+    return this.muting.isMuted(rule, siteId, deviceId, ruleId, now);
   }
 
   ruleFor(ruleId: string, siteId: string, deviceId: string | null): EffectiveRule | undefined {
@@ -158,18 +138,11 @@ export class AlertEngine {
   }
 
   site(siteId: string): Site | undefined {
-    return this.sites.get(siteId);
+    return this.muting.sites.get(siteId);
   }
 
   isOpen(siteId: string, now: number): boolean {
-    const site = this.sites.get(siteId);
-    if (!site) return true;
-    const minute = Math.floor(now / 60_000);
-    const cached = this.openCache.get(siteId);
-    if (cached?.minute === minute) return cached.open;
-    const open = isOpenAt(site.openingHours, now, this.opts.timeZone);
-    this.openCache.set(siteId, { minute, open });
-    return open;
+    return this.muting.isOpen(siteId, now);
   }
 
   private onReadings(readings: ReadingRow[]): void {
@@ -177,12 +150,7 @@ export class AlertEngine {
     for (const r of readings) {
       const d = this.devices.get(r.deviceId);
       if (!d) continue;
-      const o = this.seen(d.id, now);
-      for (const metric in r.values) {
-        if ((o.valueTs[metric] ?? -1) > r.ts) continue;
-        o.values[metric] = r.values[metric]!;
-        o.valueTs[metric] = r.ts;
-      }
+      this.observed.reading(r, now);
       this.afterObservation(d, now, r.values);
     }
   }
@@ -192,13 +160,7 @@ export class AlertEngine {
     for (const e of events) {
       const d = this.devices.get(e.deviceId);
       if (!d) continue;
-      const o = this.seen(d.id, now);
-      if (e.type === 'fault') o.fault = { code: e.code ?? 'unknown', message: e.message ?? '' };
-      if (e.type === 'fault_cleared') o.fault = null;
-      if ((e.type === 'door_opened' || e.type === 'door_closed') && (o.valueTs.open ?? -1) <= e.ts) {
-        o.values.open = e.type === 'door_opened' ? 1 : 0;
-        o.valueTs.open = e.ts;
-      }
+      this.observed.event(e, now);
       this.afterObservation(d, now);
     }
   }
@@ -212,9 +174,7 @@ export class AlertEngine {
     const d = this.devices.get(deviceId);
     if (!d) return;
     const now = this.clock.now();
-    const o = connected ? this.seen(deviceId, now) : this.obs(deviceId, now);
-    if (!connected && o.connected !== false) o.downAt = now;
-    o.connected = connected;
+    this.observed.link(deviceId, connected, now);
     this.afterObservation(d, now);
   }
 
@@ -222,18 +182,7 @@ export class AlertEngine {
     const d = this.devices.get(deviceId);
     if (!d) return;
     const now = this.clock.now();
-    const o = this.obs(deviceId, now);
-    let times = o.refusals.get(code);
-    if (!times) {
-      times = [];
-      o.refusals.set(code, times);
-    }
-    times.push(now);
-    // Bounded and amortised: the stale prefix goes once it is a quarter of the array (or 1,024
-    // entries), and never more than 10,000 are kept; a flooding device costs O(log n) a refusal.
-    const stale = lowerBound(times, now - MAX_REFUSAL_AGE_MS + 1);
-    if (stale > 0 && (stale >= 1024 || stale * 4 >= times.length)) times.splice(0, stale);
-    if (times.length > 11_000) times.splice(0, times.length - 10_000);
+    this.observed.refusal(deviceId, code, now);
     this.evalDevice(d, now);
   }
 
@@ -248,7 +197,7 @@ export class AlertEngine {
       this.observed.delete(deviceId);
       this.plans.delete(deviceId);
     }
-    this.evalSite(siteId, now);
+    this.siteConditions.evaluate(siteId, now);
   }
 
   private afterObservation(d: DeviceRecord, now: number, metrics?: Record<string, number>): void {
@@ -257,7 +206,7 @@ export class AlertEngine {
     // The site's conditions change only when a device's link does, or people come and go.
     if (down !== o.wasDown || d.kind === 'occupancy_counter') {
       o.wasDown = down;
-      this.evalSite(d.siteId, now);
+      this.siteConditions.evaluate(d.siteId, now);
     }
     this.evalDevice(d, now, metrics);
   }
@@ -294,7 +243,7 @@ export class AlertEngine {
       if (step === 'clear') this.ledger.clear(key, value);
       if (step !== 'raise') continue;
       let parentKey: string | undefined;
-      if (rule.id === DEVICE_OFFLINE) parentKey = this.darkParent(d.siteId, now);
+      if (rule.id === DEVICE_OFFLINE) parentKey = this.siteConditions.darkParent(d.siteId, now);
       this.ledger.raise({
         ruleId: rule.id,
         type: b.type,
@@ -327,78 +276,6 @@ export class AlertEngine {
     return p;
   }
 
-  /**
-   * A device going offline while every other device of its site is down too is the site going
-   * dark: the site alert is raised now (if its own wait has not run out yet) and the device alert
-   * folds under it, so one message goes out instead of one per device.
-   */
-  private darkParent(siteId: string, now: number): string | undefined {
-    const rule = this.rules.forSite(siteId, SITE_DARK);
-    if (!rule?.body.enabled) return undefined;
-    const key = alertKey(SITE_DARK, siteId, null);
-    if (this.ledger.isOpen(key)) return key;
-    const dark = siteDarkLevel(this.siteDevices(siteId), (id) => this.obs(id, now), this.rules, now);
-    if (dark.level !== 'raise') return undefined;
-    const t = this.tracker(key);
-    t.step('raise', now, 0, 0, dark.since);
-    this.raiseSite(rule, siteId, dark.since, null, { devices: dark.devices }, now);
-    return key;
-  }
-
-  private evalSite(siteId: string, now: number): void {
-    const site = this.sites.get(siteId);
-    if (!site) return;
-    const devices = this.siteDevices(siteId);
-    const dark = this.rules.forSite(siteId, SITE_DARK);
-    if (dark) {
-      const key = alertKey(SITE_DARK, siteId, null);
-      const l = dark.body.enabled
-        ? siteDarkLevel(devices, (id) => this.obs(id, now), this.rules, now)
-        : { level: 'clear' as const, since: now, devices: 0 };
-      if (dark.body.type === 'site_dark') {
-        const step = this.tracker(key).step(l.level, now, dark.body.forMs, dark.body.clearForMs, l.since);
-        if (step === 'raise') this.raiseSite(dark, siteId, l.since, null, { devices: l.devices }, now);
-        if (step === 'clear') this.ledger.clear(key, null);
-      }
-    }
-    const seats = this.rules.forSite(siteId, OVER_SEATS);
-    if (seats && seats.body.type === 'over_seats') {
-      const key = alertKey(OVER_SEATS, siteId, null);
-      const l = seats.body.enabled
-        ? siteOccupancyLevel(seats.body, site.seats, devices, (id) => this.obs(id, now))
-        : { level: 'clear' as const, value: null };
-      const step = this.tracker(key).step(l.level, now, seats.body.forMs, seats.body.clearForMs);
-      if (step === 'raise') this.raiseSite(seats, siteId, now, l.value, { seats: site.seats }, now);
-      if (step === 'clear') this.ledger.clear(key, l.value);
-    }
-  }
-
-  private raiseSite(
-    rule: EffectiveRule,
-    siteId: string,
-    since: number,
-    value: number | null,
-    detail: Record<string, number>,
-    now: number,
-  ): void {
-    this.ledger.raise({
-      ruleId: rule.id,
-      type: rule.body.type,
-      siteId,
-      deviceId: null,
-      severity: rule.body.severity,
-      since,
-      value,
-      detail,
-      muted: this.isMuted(rule, siteId, null, rule.id, now),
-    });
-    if (rule.id === SITE_DARK) this.ledger.fold(siteId, DEVICE_OFFLINE, alertKey(SITE_DARK, siteId, null));
-  }
-
-  private siteDevices(siteId: string): DeviceRecord[] {
-    return this.devices.list([siteId]).filter((d) => d.enabled);
-  }
-
   private tracker(key: string): Tracker {
     let t = this.trackers.get(key);
     if (!t) {
@@ -409,29 +286,6 @@ export class AlertEngine {
   }
 
   private obs(deviceId: string, now: number): Observed {
-    let o = this.observed.get(deviceId);
-    if (!o) {
-      o = {
-        lastSeen: now,
-        connected: null,
-        downAt: null,
-        wasDown: false,
-        values: {},
-        valueTs: {},
-        fault: undefined,
-        refusals: new Map(),
-      };
-      this.observed.set(deviceId, o);
-    }
-    return o;
-  }
-
-  private seen(deviceId: string, now: number): Observed {
-    const o = this.obs(deviceId, now);
-    o.lastSeen = now;
-    // A device that publishes is connected, whatever a late Last Will said.
-    o.connected = true;
-    o.downAt = null;
-    return o;
+    return this.observed.get(deviceId, now);
   }
 }

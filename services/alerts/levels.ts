@@ -17,7 +17,7 @@ export interface Observed {
   valueTs: Record<string, number>;
   /** undefined until a fault or fault_cleared was seen since start: a restart does not clear a fault. */
   fault: { code: string; message: string } | null | undefined;
-  /** Hub times of recent refusals, per code, ascending (bounded: see AlertEngine.onRefused). */
+  /** Hub times of recent refusals, per code, ascending (bounded: see Observations.refusal). */
   refusals: Map<string, number[]>;
 }
 

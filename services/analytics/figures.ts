@@ -76,7 +76,8 @@ export interface Acc {
   known: Set<KpiKey>;
 }
 
-export function emptyAcc(): Acc {
+/** `known` is the accumulator's own unless given (see `AnalyticsService.accMaker`). */
+export function emptyAcc(known: Set<KpiKey> = new Set()): Acc {
   return {
     occArea: 0,
     occMax: null,
@@ -95,7 +96,7 @@ export function emptyAcc(): Acc {
     attended: 0,
     noShows: 0,
     slotsOffered: 0,
-    known: new Set(),
+    known,
   };
 }
 
@@ -163,7 +164,8 @@ export function merge(into: Acc, from: Acc): void {
 
 /**
  * The site's elapsed five-minute buckets × devices, and its open hours, in [start, end) (the
- * future part of a range does not count). Days cut by `now` are stepped through five minutes at a time.
+ * future part of a range does not count, nor a device's time before it began: `since`, one entry a
+ * device). Days cut by `now` are stepped through five minutes at a time.
  */
 export function addCalendar(
   acc: Acc,
@@ -171,14 +173,17 @@ export function addCalendar(
     start: number;
     end: number;
     now: number;
-    devices: number;
+    since: readonly number[];
     hours: OpeningHours;
     minuteOf: (ms: number) => number;
   },
 ): void {
   const end = Math.min(o.end, o.now);
   if (end <= o.start) return;
-  acc.up5Possible += o.devices * Math.ceil((end - o.start) / FIVE_MIN);
+  for (const since of o.since) {
+    const from = Math.max(o.start, since - (since % FIVE_MIN));
+    if (from < end) acc.up5Possible += Math.ceil((end - from) / FIVE_MIN);
+  }
   const span = end - o.start;
   const full = o.end <= o.now && span >= 23 * 3_600_000 && span <= 25 * 3_600_000;
   if (full) {

@@ -22,6 +22,8 @@ export interface MetricsSources {
   openAlerts: () => { state: string; severity: string }[];
   bookings: () => Promise<{ status: string; n: number }[]>;
   ready: () => Promise<Record<string, boolean>>;
+  /** Five-minute buckets waiting to be rolled up (DuckDB store only). */
+  rollupBacklog?: () => Promise<number>;
   tls?: Certificates;
 }
 
@@ -183,6 +185,17 @@ export class HubMetrics implements Part {
         for (const b of await src.bookings()) this.set({ status: b.status }, b.n);
       },
     });
+    const backlog = src.rollupBacklog;
+    if (backlog) {
+      new Gauge({
+        name: 'yizhan_rollup_pending_buckets',
+        help: "Five-minute buckets written to and not rolled up yet: planners' answers still read them from raw",
+        registers: [r],
+        async collect() {
+          this.set(await backlog());
+        },
+      });
+    }
     new Gauge({
       name: 'yizhan_ready',
       help: 'Health of each part /readyz checks (state and telemetry stores, journal, broker): 1 ready',
