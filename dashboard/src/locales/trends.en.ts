@@ -63,6 +63,8 @@ export const trendsEn: typeof trendsZh = {
     week: 'Weekly',
     month: 'Monthly',
   },
+  unavailable:
+    "Usage trends need the hub's own DuckDB telemetry store (its rollups); this hub keeps telemetry in InfluxDB, which has no trends yet.",
   print: 'Print report',
   printTitle: 'Station usage report',
   printedAt: 'Made {at}',

@@ -64,6 +64,8 @@ export const trendsZh = {
     week: '每周',
     month: '每月',
   },
+  unavailable:
+    '使用趋势需要集线器自带的 DuckDB 遥测库（汇总表）；本集线器的遥测存于 InfluxDB，暂不提供趋势。',
   print: '打印报告',
   printTitle: '驿站使用情况报告',
   printedAt: '生成于 {at}',
