@@ -154,7 +154,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     openAlerts: () => alerts.ledger.list().map((a) => ({ state: a.row.state, severity: a.row.severity })),
     bookings: () => appointments.repo.statusCounts(),
     ready: () => readiness(),
-    rollupBacklog: rollups ? () => rollups.pending() : undefined,
+    rollupBacklog: rollups ? () => rollups.backlog() : undefined,
     tls: certificates,
   });
   // Readings are acknowledged once in the ingest journal, and moved into the store in large batches.

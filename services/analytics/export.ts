@@ -97,7 +97,11 @@ export async function seriesFile(
     const { sql, params, types } = await seriesSql(rollups, q, { ...o, start, end });
     const file = tmpFile(ext);
     const options = ext === 'csv' ? `(FORMAT csv, HEADER ${header}, DELIMITER ',')` : '(FORMAT parquet)';
-    await rollups.runAlone(`COPY (${sql}) TO '${file}' ${options}`, params, types);
+    // A COPY that fails (a full disk) may leave part of its file: it goes with the error.
+    await rollups.runAlone(`COPY (${sql}) TO '${file}' ${options}`, params, types).catch(async (err) => {
+      await unlink(file).catch(() => undefined);
+      throw err;
+    });
     return file;
   };
   const filename = `series-${q.metric ?? 'all'}-${q.grain}.${ext}`;
@@ -112,10 +116,10 @@ export async function seriesFile(
   let started = false;
   async function* chunks(): AsyncGenerator<Buffer | string> {
     started = true;
-    yield BOM;
     let file: string | null = first;
     let next: Promise<string> | null = null;
     try {
+      yield BOM;
       for (let i = 1; file !== null; i++) {
         // The next slice is written while this one streams out.
         next = i < spans.length ? write(spans[i]!, false) : null;
@@ -159,7 +163,12 @@ async function parquetOf(
     if (parts.length === 1) return parts.pop()!;
     const out = tmpFile('parquet');
     const list = parts.map((p) => `'${p}'`).join(', ');
-    await rollups.runAlone(`COPY (FROM read_parquet([${list}])) TO '${out}' (FORMAT parquet)`);
+    await rollups
+      .runAlone(`COPY (FROM read_parquet([${list}])) TO '${out}' (FORMAT parquet)`)
+      .catch(async (err) => {
+        await unlink(out).catch(() => undefined);
+        throw err;
+      });
     return out;
   } finally {
     await Promise.all(parts.map((p) => unlink(p).catch(() => undefined)));

@@ -80,6 +80,20 @@ export class DuckDbRollups {
     return num(rows[0]!.n);
   }
 
+  /**
+   * The same count for anyone but the roll (a metrics scrape): asked on a reader connection, in
+   * its queue, never on the worker in the middle of a roll's transaction. Marks a roll has taken and
+   * not committed yet still count.
+   */
+  async backlog(): Promise<number> {
+    const rows = await this.serialRead(async (reader) =>
+      (
+        await reader.runAndReadAll('SELECT count(DISTINCT (device_id, b)) AS n FROM rollup_dirty')
+      ).getRowObjectsJS(),
+    );
+    return num(rows[0]!.n);
+  }
+
   /** Each device's first reading (ms) as far as rollups know: when it began reporting. */
   async firstSeen(): Promise<Map<string, number>> {
     const rows = await this.serialRead(async (reader) =>
