@@ -58,8 +58,12 @@ const SCREENING: ReadonlySet<KpiKey> = new Set(['sessionsHeld', 'booked', 'atten
  */
 export class AnalyticsService {
   private readonly now: () => number;
-  /** Sites there are, as last counted: a query over all of them needs no site filter. */
-  private siteCount = -1;
+  /**
+   * Site lists `scope()` found to be every site there is, when it made them: a query over one of
+   * these needs no site filter. Per list, not a shared count: a site deleted during one request
+   * must not make another user's narrower list look like "all" (it would add sites they may not see).
+   */
+  private readonly everySite = new WeakSet<Site[]>();
   private fleetMemo: Map<string, { kinds: DeviceKind[]; since: number[] }> | null = null;
   /** Each device's first rolled-up reading, refreshed at most once a minute (it moves only with backfills). */
   private firstSeen: { at: number; seen: Map<string, number> } = { at: -Infinity, seen: new Map() };
@@ -78,7 +82,9 @@ export class AnalyticsService {
 
   async scope(user: User, scope: Parameters<typeof sitesInScope>[2]): Promise<Site[]> {
     const sites = await sitesInScope(this.d.sites, user, scope);
-    this.siteCount = (await this.d.sites.list()).length;
+    const mine = new Set(sites.map((s) => s.id));
+    const all = await this.d.sites.list();
+    if (all.length === mine.size && all.every((s) => mine.has(s.id))) this.everySite.add(sites);
     return sites;
   }
 
@@ -339,7 +345,7 @@ export class AnalyticsService {
 
   /** Sites to filter on; none when they are every site there is (a planner's default: no filter to apply). */
   private filter(sites: Site[]): string[] | undefined {
-    return sites.length === this.siteCount ? undefined : sites.map((s) => s.id);
+    return this.everySite.has(sites) ? undefined : sites.map((s) => s.id);
   }
 
   /**
