@@ -2,6 +2,7 @@ import { addDays, localParts, type SiteInput, type User, zonedToEpoch } from '..
 import type { AppointmentRepo } from '../services/appointments/repo.js';
 import { slotsOf } from '../services/appointments/slots.js';
 import { demoSessionPlan } from './demo-sessions.js';
+import { mulberry32 } from './simulator/patterns.js';
 
 /**
  * The demo's past screening sessions, beside its eight weeks of telemetry, so planners' screening
@@ -24,18 +25,6 @@ export interface ScreeningHistoryOptions {
   seed?: number;
 }
 
-/** Mulberry32: a tiny seeded PRNG, so the same seed gives the same past. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export async function seedScreeningHistory(
   repo: AppointmentRepo,
   o: ScreeningHistoryOptions,
@@ -51,7 +40,7 @@ export async function seedScreeningHistory(
     addDays(today, -1),
   );
   if (there.length > 0) return { sessions: 0, bookings: 0 };
-  const random = rng(o.seed ?? 1);
+  const random = mulberry32(o.seed ?? 1);
   let bookings = 0;
   await repo.transaction(async (tx) => {
     for (const { siteId, input } of plan) {

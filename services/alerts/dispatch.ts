@@ -41,7 +41,7 @@ export class AlertDispatcher {
       if (open.id === 0) continue;
       const deviceId = row.device_id || null;
       const rule = this.engine.ruleFor(row.rule_id, row.site_id, deviceId);
-      const muted = this.engine.isMuted(rule, row.site_id, deviceId, row.rule_id, now);
+      const muted = this.engine.muting.isMuted(rule, row.site_id, deviceId, row.rule_id, now);
       if (muted !== (row.muted === 1)) this.ledger.patch(open.key, { muted: muted ? 1 : 0 });
       if (row.parent_id !== null || muted) continue;
       const routed = this.route(row);

@@ -36,7 +36,8 @@ export class AlertEngine {
   private readonly links = new DeviceLinks();
   private readonly trackers = new Map<string, Tracker>();
   private readonly plans = new Map<string, Plan>();
-  private readonly muting: Muting;
+  /** Whether an alert is sent now or only recorded (closed hours, silences); the dispatcher asks it too. */
+  readonly muting: Muting;
   private readonly siteConditions: SiteConditions;
   private unsubscribe: () => void = () => {};
   private stopTick: () => void = () => {};
@@ -118,17 +119,6 @@ export class AlertEngine {
       for (const d of this.devices.list([siteId])) this.evalDevice(d, now);
     }
     this.afterTick(now);
-  }
-
-  /** Whether an alert of this rule on this subject is recorded but not sent now. */
-  isMuted(
-    rule: EffectiveRule | undefined,
-    siteId: string,
-    deviceId: string | null,
-    ruleId: string,
-    now: number,
-  ) {
-    return this.muting.isMuted(rule, siteId, deviceId, ruleId, now);
   }
 
   ruleFor(ruleId: string, siteId: string, deviceId: string | null): EffectiveRule | undefined {
@@ -253,7 +243,7 @@ export class AlertEngine {
         since: tracker.pendingSince ?? since,
         value,
         detail: { ...detailOf(b, o, now), kind: d.kind },
-        muted: this.isMuted(rule, d.siteId, d.id, rule.id, now),
+        muted: this.muting.isMuted(rule, d.siteId, d.id, rule.id, now),
         parentKey,
       });
     }
