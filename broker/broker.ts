@@ -72,6 +72,8 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
   const current = new Map<string, Client>();
   const stats: BrokerStats = { connectRefused: 0, protocolErrors: 0, packetsTooLarge: 0, tlsRefused: 0 };
   const acks = new DurableAcks();
+  /** Uplink publishes the hub took (see fan-out below). */
+  const taken = new WeakSet<PublishPacket>();
   let accepting = true;
   let port: number | null = null;
   let tlsPort: number | null = null;
@@ -113,6 +115,7 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
         return done(new Error(`device ${device.id} may not publish to ${packet.topic}`));
       }
       const stored = hooks.ingest(device, channel as 'telemetry' | 'event' | 'status', packet);
+      taken.add(packet);
       if (packet.qos !== 1 || !client) return void stored.then(() => done(null), done);
       // The hub sends this PUBACK itself once the publish is stored; aedes must not send one now.
       packet.qos = 0;
@@ -126,6 +129,17 @@ export async function createBroker<D extends BrokerDevice>(hooks: BrokerHooks<D>
       done(null, null);
     },
   });
+
+  // Uplinks end in the hub: no connection may subscribe to them (acl.ts), so aedes' own fan-out of
+  // each (a copy, a topic match, a retained store, and on a cluster a round trip through Redis to
+  // every other hub) delivered nothing and cost a few % of the main thread per reading (measured).
+  // Commands, wills and $SYS still go through it.
+  // Its handlers call publish(packet, client, done), a signature aedes' types do not declare.
+  const internal = aedes as unknown as {
+    publish(packet: PublishPacket, client: Client | null, done?: (err?: Error) => void): void;
+  };
+  const fanOut = internal.publish.bind(aedes);
+  internal.publish = (packet, client, done) => (taken.has(packet) ? done?.() : fanOut(packet, client, done));
 
   const outbox = new CommandOutbox(aedes, hooks.cluster?.unacked);
 

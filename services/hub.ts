@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { Broker } from '../broker/broker.js';
 import { Certificates } from '../broker/tls-certificates.js';
 import { ensureAdmin } from './admin/first-admin.js';
 import { operationsParts } from './admin/operations.js';
@@ -44,6 +45,8 @@ export interface Hub {
   /** Set when this start created the admin user and generated its password. */
   generatedAdminPassword?: string;
   bus: EventBus;
+  /** The devices' MQTT broker (aedes inside). */
+  broker: Broker;
   ingest: Ingest;
   appointments: Appointments;
   /** The public finder's snapshot; its stats count builds against requests. */
@@ -315,6 +318,7 @@ export async function startHub(overrides: ConfigInput = {}, options: HubOptions 
     reloadTls: () => certificates?.reload() ?? false,
     generatedAdminPassword,
     bus,
+    broker,
     ingest,
     appointments,
     finder,

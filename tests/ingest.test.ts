@@ -92,6 +92,39 @@ describe('device to dashboard: authenticated MQTT in, validated, stored, shown l
     expect(points.reduce((n, p) => n + p.count, 0)).toBe(1);
   });
 
+  it('ends an uplink in the hub: stored, yet not fanned out or retained by aedes (nobody may subscribe to it)', async () => {
+    const fannedOut: string[] = [];
+    const onPublish = (packet: { topic: string }) => fannedOut.push(packet.topic);
+    hub.broker.aedes.on('publish', onPublish);
+    const topic = topicFor('fanghuali-n1', occ.device.id, 'telemetry');
+    const ts = Date.now() - 3 * HOUR;
+    await occClient.publishAsync(
+      topic,
+      JSON.stringify({ readings: [{ seq: 3, ts, values: { occupancy: 4 } }] }),
+      {
+        qos: 1,
+        retain: true,
+      },
+    );
+    await occClient.publishAsync(
+      topic,
+      JSON.stringify({ readings: [{ seq: 4, ts, values: { occupancy: 5 } }] }),
+    );
+    const points = await eventually(async () => {
+      const p = await range(occ.device.id, 'occupancy', ts - (ts % HOUR));
+      return p.reduce((n, x) => n + x.count, 0) === 2 ? p : undefined;
+    });
+    expect(points.length).toBeGreaterThan(0);
+    hub.broker.aedes.off('publish', onPublish);
+    expect(fannedOut.filter((t) => t.startsWith('yz/'))).toEqual([]);
+    // aedes' types leave out its persistence, where retained messages are kept.
+    type Persistence = { createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown> };
+    const { persistence } = hub.broker.aedes as unknown as { persistence: Persistence };
+    const retained: unknown[] = [];
+    for await (const packet of persistence.createRetainedStreamCombi(['yz/#'])) retained.push(packet);
+    expect(retained).toEqual([]);
+  });
+
   it('refuses a wrong secret and an unknown device at CONNECT with code 4', async () => {
     expect((await connectRefusal(hub.mqttUrl, occ.device.id, 'not-the-secret')).code).toBe(4);
     expect((await connectRefusal(hub.mqttUrl, 'no-such-device', occ.secret)).code).toBe(4);
