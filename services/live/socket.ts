@@ -131,9 +131,15 @@ export function attachLiveSocket(
     'user.changed': onUserChange,
     // One frame per flush for `all`: encoding and socket writes stay flat as readings/s grow.
     // Managers are only ever in site rooms, so no socket gets a site twice.
+    // socket.io encodes a packet before it looks for the room's sockets, so rooms nobody is in
+    // are skipped here: encoding every site for empty rooms was most of a flush (measured).
     'live.sites': ({ sites }) => {
-      io.to(ALL).emit('sites', sites);
-      for (const l of sites) io.to(siteRoom(l.siteId)).emit('sites', [l]);
+      const rooms = io.of('/').adapter.rooms;
+      if (rooms.has(ALL)) io.to(ALL).emit('sites', sites);
+      for (const l of sites) {
+        const room = siteRoom(l.siteId);
+        if (rooms.has(room)) io.to(room).emit('sites', [l]);
+      }
     },
     'events.stored': ({ events }) => {
       for (const e of events) {
