@@ -300,4 +300,20 @@ describe('rollups in the hub zone', () => {
     });
     expect(got.map((r) => [r.n, r.sum])).toEqual([[rows.length + 1, rows.length + 5]]);
   });
+
+  it('leaves a bucket still filling for a later roll, and answers queries over it from raw meanwhile', async () => {
+    const tz = 'Asia/Shanghai';
+    const t0 = Date.parse('2026-05-01T10:00:00+08:00');
+    await store.write({ readings: [occ(t0 + 1000, 3), occ(t0 + 300_000 + 1000, 4)], events: [] });
+    // At t0 + 6 min the first bucket has closed, the second (t0 + 5 min ..) has not.
+    expect(await store.rollups.rollOnce(tz, t0 + 360_000)).toBe(1);
+    expect(await store.rollups.rollOnce(tz, t0 + 360_000)).toBe(0);
+    expect(await store.rollups.pending()).toBe(1);
+    const hour = [{ t: t0, tEnd: t0 + H, k: 0 }];
+    const ask = () => store.rollups.aggregate({ grain: 'hour', buckets: hour, metrics: ['occupancy'] });
+    expect((await ask())[0]).toMatchObject({ n: 2, sum: 7 });
+    expect(await store.rollups.rollOnce(tz, t0 + 600_000)).toBe(1);
+    expect(await store.rollups.pending()).toBe(0);
+    expect((await ask())[0]).toMatchObject({ n: 2, sum: 7 });
+  });
 });

@@ -117,12 +117,14 @@ export class DuckDbRollups {
    * five-minute rows from raw, then the local hours and days holding them from the rows below, and
    * deletes the marks it saw. A mark written meanwhile (a reading committed after this snapshot)
    * stays for the next roll. Resolves with the number of buckets rolled (0: nothing to do).
+   * `closedBy`: only buckets that ended by then (ms), so a bucket still filling is not rolled again
+   * and again; queries read it from raw meanwhile, as they read every dirty bucket.
    */
-  async rollOnce(timeZone: string): Promise<number> {
+  async rollOnce(timeZone: string, closedBy = Number.MAX_SAFE_INTEGER): Promise<number> {
     const c = this.worker;
-    const lo = await this.oldestPending();
+    const lo = await this.oldestClosed(closedBy);
     if (lo === null) return 0;
-    const hi = await this.rollEnd(lo);
+    const hi = await this.rollEnd(lo, closedBy);
     await c.run('BEGIN TRANSACTION');
     try {
       await c.run('DELETE FROM wk5; DELETE FROM wkh; DELETE FROM wkd;');
@@ -173,12 +175,25 @@ export class DuckDbRollups {
     }
   }
 
+  private async oldestClosed(closedBy: number): Promise<number | null> {
+    const rows = (
+      await this.worker.runAndReadAll(
+        'SELECT min(b) AS b FROM rollup_dirty WHERE b <= $last',
+        {
+          last: closedBy - FIVE_MIN,
+        },
+        { last: BIGINT },
+      )
+    ).getRowObjectsJS();
+    return numOrNull(rows[0]!.b);
+  }
+
   /** The end of the roll starting at `lo` (ROLL_MARKS, ROLL_SPAN_MS). */
-  private async rollEnd(lo: number): Promise<number> {
+  private async rollEnd(lo: number, closedBy: number): Promise<number> {
     const rows = (
       await this.worker.runAndReadAll(
         `SELECT max(b) AS b FROM (SELECT b FROM rollup_dirty WHERE b >= $lo AND b < $cap ORDER BY b LIMIT ${ROLL_MARKS})`,
-        { lo, cap: lo + ROLL_SPAN_MS },
+        { lo, cap: Math.min(lo + ROLL_SPAN_MS, closedBy - FIVE_MIN + 1) },
         { lo: BIGINT, cap: BIGINT },
       )
     ).getRowObjectsJS();
