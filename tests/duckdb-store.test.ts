@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ReadingRow } from '../contract/index.js';
+import type { EventRow, ReadingRow } from '../contract/index.js';
 import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
 import type { TelemetryStore } from '../services/telemetry/store.js';
 import { telemetryStoreContract } from './telemetry-store.contract.js';
@@ -58,6 +58,38 @@ describe('DuckDB telemetry store', () => {
     const resent = [occupancy(2), occupancy(4000), occupancy(3)];
     expect(await store.write({ readings: resent, events: [] })).toMatchObject({ readings: 1, events: 0 });
     expect(await store.write({ readings: resent, events: [] })).toMatchObject({ readings: 0, events: 0 });
+  });
+
+  it('refuses a batch with a wrongly typed value whole, chunks already appended included', async () => {
+    const { store } = await openFresh();
+    const hour = { metric: 'occupancy', from: t0, to: t0 + 1e9, bucketMs: 1e9, agg: 'count' } as const;
+    const reboot: EventRow = {
+      ...occupancy(0),
+      type: 'reboot',
+      code: null,
+      item: null,
+      ok: null,
+      message: null,
+    };
+    // Row 4,500 is in the appender's third chunk of 2,048: the first two were appended already.
+    const rows = Array.from({ length: 5000 }, (_, i) => occupancy(i));
+    rows[4500] = { ...occupancy(4500), values: { occupancy: '7' as unknown as number } };
+    await expect(store.write({ readings: rows, events: [reboot] })).rejects.toMatchObject({
+      code: 'INVALID_READING',
+    });
+    rows[4500] = { ...occupancy(4500), values: { occupancy: Number.NaN } };
+    await expect(store.write({ readings: rows, events: [] })).rejects.toMatchObject({
+      code: 'INVALID_READING',
+    });
+    expect((await store.range(hour))[0]).toMatchObject({ count: 0 });
+    expect(await store.events({ from: t0, to: t0 + 1e9, limit: 10 })).toEqual([]);
+
+    // Nothing of the refused batches turns up with the next write either.
+    expect(await store.write({ readings: [occupancy(1)], events: [reboot] })).toMatchObject({
+      readings: 1,
+      events: 1,
+    });
+    expect((await store.range(hour))[0]).toMatchObject({ count: 1 });
   });
 
   it('reports a deleted database directory through check()', async () => {

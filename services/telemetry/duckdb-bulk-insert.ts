@@ -1,6 +1,5 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, VARCHAR } from '@duckdb/node-api';
-import type { EventRow, ReadingRow } from '../../contract/index.js';
-import { metricColumn } from './duckdb-schema.js';
+import type { EventRow } from '../../contract/index.js';
 
 type SqlType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
 
@@ -10,7 +9,8 @@ type SqlType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
  * (about 100 ms for a 20,000-row batch, measured); JSON.stringify takes a few ms and DuckDB parses
  * it on its own threads. json_transform_strict refuses a value of the wrong type instead of
  * storing NULL. Statements are prepared once per column set and reused: planning an INSERT on
- * every commit cost more than a small commit itself.
+ * every commit cost more than a small commit itself. Readings, the bulk of it, take the appender
+ * instead (duckdb-append.ts); events keep this path for INSERT OR IGNORE.
  */
 type Column<T> = [name: string, type: SqlType, pick: (row: T) => unknown];
 
@@ -47,26 +47,6 @@ export function bulkInsert<T>(table: string, verb: 'INSERT' | 'INSERT OR IGNORE'
       prepared.clear();
     },
   };
-}
-
-const readingKeys: Column<ReadingRow>[] = [
-  ['device_id', 'VARCHAR', (x) => x.deviceId],
-  ['seq', 'BIGINT', (x) => x.seq],
-  ['site_id', 'VARCHAR', (x) => x.siteId],
-  ['kind', 'VARCHAR', (x) => x.kind],
-  ['ts', 'BIGINT', (x) => x.ts],
-];
-
-/** The key columns plus one column for each metric the batch carries; absent values are NULL. */
-export function readingColumns(rows: readonly ReadingRow[]): Column<ReadingRow>[] {
-  const metrics = new Set<string>();
-  for (const r of rows) for (const m in r.values) metrics.add(m);
-  return [
-    ...readingKeys,
-    ...[...metrics]
-      .sort()
-      .map((m): Column<ReadingRow> => [metricColumn(m), 'DOUBLE', (x) => x.values[m] ?? null]),
-  ];
 }
 
 export const eventColumns: Column<EventRow>[] = [

@@ -30,7 +30,7 @@ export function metricColumn(metric: string): string {
 export async function prepareSchema(conn: DuckDBConnection): Promise<void> {
   await conn.run(TABLES);
   // A metric added to the contract becomes a column on the next start.
-  const have = await columnsOf(conn, 'readings');
+  const have = new Set(await tableColumns(conn, 'readings'));
   for (const metric of metricNames) {
     if (!have.has(metric)) await conn.run(`ALTER TABLE readings ADD COLUMN ${metricColumn(metric)} DOUBLE`);
   }
@@ -49,9 +49,13 @@ export async function storedSeqRuns(
   return rows.map((r) => [r.device_id as string, Number(r.lo), Number(r.hi)]);
 }
 
-async function columnsOf(conn: DuckDBConnection, table: string): Promise<Set<string>> {
+/** A table's column names in table order, the order an appender takes them in. */
+export async function tableColumns(conn: DuckDBConnection, table: string): Promise<string[]> {
   const rows = (
-    await conn.runAndReadAll('SELECT column_name FROM duckdb_columns() WHERE table_name = $t', { t: table })
+    await conn.runAndReadAll(
+      'SELECT column_name FROM duckdb_columns() WHERE table_name = $t ORDER BY column_index',
+      { t: table },
+    )
   ).getRowObjectsJS();
-  return new Set(rows.map((r) => r.column_name as string));
+  return rows.map((r) => r.column_name as string);
 }

@@ -12,9 +12,10 @@ import {
 } from '@duckdb/node-api';
 import type { EventRow, RangePoint, ReadingRow } from '../../contract/index.js';
 import { metricNames } from '../../contract/index.js';
-import { bulkInsert, eventColumns, readingColumns } from './duckdb-bulk-insert.js';
+import { appendReadings } from './duckdb-append.js';
+import { bulkInsert, eventColumns } from './duckdb-bulk-insert.js';
 import { keyOf, keysInTable } from './duckdb-keys.js';
-import { metricColumn, prepareSchema, storedSeqRuns } from './duckdb-schema.js';
+import { metricColumn, prepareSchema, storedSeqRuns, tableColumns } from './duckdb-schema.js';
 import { DuckDbRollups } from './rollup-duckdb.js';
 import { rollupMarker } from './rollup-marks.js';
 import { prepareRollupSchema } from './rollup-schema.js';
@@ -88,7 +89,8 @@ export async function openDuckDbStore(path: string, opts: { threads?: number } =
     throw err;
   }
   const [w, r] = conns as [DuckDBConnection, DuckDBConnection];
-  const readings = bulkInsert<ReadingRow>('readings', 'INSERT');
+  // Columns change only in prepareSchema, above.
+  const readingsColumns = await tableColumns(w, 'readings');
   const events = bulkInsert<EventRow>('events', 'INSERT OR IGNORE');
   const marker = rollupMarker();
   const rollups = new DuckDbRollups(instance);
@@ -142,7 +144,7 @@ export async function openDuckDbStore(path: string, opts: { threads?: number } =
         const freshEvents = await eventsWithoutStored(newE);
         await w.run('BEGIN TRANSACTION');
         try {
-          const newReadings = await readings.insert(w, readingColumns(fresh), fresh);
+          const newReadings = await appendReadings(w, readingsColumns, fresh);
           const newEvents = await events.insert(w, eventColumns, freshEvents);
           await marker.mark(w, fresh, freshEvents);
           // COMMIT appends to the WAL and fsyncs it before returning (checked with strace on 1.5.6).
@@ -320,7 +322,6 @@ export async function openDuckDbStore(path: string, opts: { threads?: number } =
       // Work already queued finishes first so that no write is cut off between BEGIN and COMMIT.
       const barrier = Promise.all([onWriter(async () => {}), onReader(async () => {})]);
       closing ??= barrier.then(async () => {
-        await readings.destroy();
         await events.destroy();
         await marker.destroy();
         rollups.close();
