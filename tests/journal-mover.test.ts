@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventRow, ReadingRow, TelemetryBatch } from '../contract/index.js';
 import { Dedupe } from '../services/ingest/dedupe.js';
-import { Journal, JournalFullError } from '../services/ingest/journal.js';
+import { entryBatch, Journal, JournalFullError } from '../services/ingest/journal.js';
 import { JournalMover, type MoverOptions } from '../services/ingest/journal-mover.js';
 import { JournalWriter } from '../services/ingest/journal-writer.js';
 import { openDuckDbStore } from '../services/telemetry/duckdb-store.js';
@@ -108,7 +108,7 @@ describe('journal mover (real SQLite journal and DuckDB store)', () => {
     const first = await setup();
     const entry = await first.journal.append(batchOf('dev-c', 1, 50));
     // The crash: the store committed the batch, the process died before the journal released it.
-    await first.store.write(entry.batch);
+    await first.store.write(entryBatch(entry));
     await first.journal.stop();
     await first.store.close();
 

@@ -1,7 +1,7 @@
 import type { EventRow, ReadingRow, TelemetryBatch } from '../../contract/index.js';
 import { SeqIndex } from '../telemetry/seq-index.js';
 import type { TelemetryStore } from '../telemetry/store.js';
-import type { Journal, JournalEntry } from './journal.js';
+import { entryBatch, type Journal, type JournalEntry } from './journal.js';
 
 const keyOf = (row: { deviceId: string; seq: number }): string => `${row.deviceId}\0${row.seq}`;
 
@@ -83,7 +83,7 @@ export class Dedupe {
     for (;;) {
       const entries = await journal.read(after, 50_000);
       if (entries.length === 0) break;
-      for (const e of entries) this.add(e);
+      for (const e of entries) this.add(e.id, entryBatch(e));
       after = entries.at(-1)!.id;
     }
   }
@@ -134,15 +134,15 @@ export class Dedupe {
    * failed with null (they are not, and a retry asks again).
    */
   settle(fresh: TelemetryBatch, entry: JournalEntry | null): void {
-    if (entry) this.add(entry);
+    if (entry) this.add(entry.id, fresh);
     claim(this.claimedReadings, fresh.readings, false);
     claim(this.claimedEvents, fresh.events, false);
   }
 
-  /** A journal entry committed: its rows are known from now on. */
-  add(entry: JournalEntry): void {
-    this.track(entry.id, entry.batch.readings, this.readings, this.pendingReadings);
-    this.track(entry.id, entry.batch.events, this.events, this.pendingEvents);
+  /** Journal entry `id`, holding `batch`, committed: its rows are known from now on. */
+  private add(id: number, batch: TelemetryBatch): void {
+    this.track(id, batch.readings, this.readings, this.pendingReadings);
+    this.track(id, batch.events, this.events, this.pendingEvents);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { TelemetryBatch } from '../../contract/index.js';
 import type { Part } from '../parts.js';
 import type { TelemetryStore } from '../telemetry/store.js';
 import type { StoreFailure } from './group-commit.js';
-import type { Journal, JournalEntry } from './journal.js';
+import { entryBatch, type Journal, type JournalEntry } from './journal.js';
 
 export interface MoverOptions {
   /** Move as soon as this many rows wait… */
@@ -156,8 +156,9 @@ export class JournalMover implements Part {
     const batch: TelemetryBatch = { readings: [], events: [] };
     let rows = 0;
     for (const e of entries) {
-      for (const r of e.batch.readings) batch.readings.push(r);
-      for (const x of e.batch.events) batch.events.push(x);
+      const { readings, events } = entryBatch(e);
+      for (const r of readings) batch.readings.push(r);
+      for (const x of events) batch.events.push(x);
       rows += e.rows;
     }
     const through = entries.at(-1)!.id;
