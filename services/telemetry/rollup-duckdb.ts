@@ -6,7 +6,6 @@ import {
   type DuckDBValue,
   LIST,
   listValue,
-  VARCHAR,
 } from '@duckdb/node-api';
 import {
   type AggregateRow,
@@ -35,7 +34,7 @@ type Types = Record<string, DuckDBType>;
  */
 const ROLL_SPAN_MS = 24 * 3_600_000;
 const READERS = 2;
-const ROLL_MARKS = 20_000;
+export const ROLL_MARKS = 20_000;
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
@@ -64,7 +63,8 @@ export class DuckDbRollups {
     await this.worker.run(`
       CREATE TEMP TABLE wk5 (device_id VARCHAR, b BIGINT);
       CREATE TEMP TABLE wkh (device_id VARCHAR, t BIGINT, t_end BIGINT);
-      CREATE TEMP TABLE wkd (device_id VARCHAR, t BIGINT, t_end BIGINT);`);
+      CREATE TEMP TABLE wkd (device_id VARCHAR, t BIGINT, t_end BIGINT);
+      CREATE TEMP TABLE wkb (b BIGINT, h BIGINT, h_end BIGINT, d BIGINT, d_end BIGINT);`);
   }
 
   close(): void {
@@ -120,34 +120,49 @@ export class DuckDbRollups {
    * `closedBy`: only buckets that ended by then (ms), so a bucket still filling is not rolled again
    * and again; queries read it from raw meanwhile, as they read every dirty bucket.
    */
-  async rollOnce(timeZone: string, closedBy = Number.MAX_SAFE_INTEGER): Promise<number> {
+  async rollOnce(
+    timeZone: string,
+    closedBy = Number.MAX_SAFE_INTEGER,
+    maxMarks = ROLL_MARKS,
+  ): Promise<number> {
     const c = this.worker;
     const lo = await this.oldestClosed(closedBy);
     if (lo === null) return 0;
-    const hi = await this.rollEnd(lo, closedBy);
+    const end = Math.min(lo + ROLL_SPAN_MS, closedBy - FIVE_MIN + 1);
     await c.run('BEGIN TRANSACTION');
     try {
-      await c.run('DELETE FROM wk5; DELETE FROM wkh; DELETE FROM wkd;');
+      await c.run('DELETE FROM wk5; DELETE FROM wkh; DELETE FROM wkd; DELETE FROM wkb;');
+      // Oldest first, a bucket's devices in a fixed order: a roll may end part way through a
+      // bucket's devices (dense buckets make small rolls), and the next roll goes on from there.
+      const rolled = (
+        await c.run(
+          `INSERT INTO wk5 SELECT device_id, b FROM (
+             SELECT DISTINCT device_id, b FROM rollup_dirty WHERE b >= $lo AND b < $end
+           ) ORDER BY b, device_id LIMIT ${Math.max(1, Math.floor(maxMarks))}`,
+          { lo, end },
+          { lo: BIGINT, end: BIGINT },
+        )
+      ).rowsChanged;
+      // Local hours and days come from the zone rules here, for each distinct bucket only (a roll
+      // spans a day at most: under 300), and SQL pairs them with the devices. Reading every
+      // (device, bucket) key into JavaScript and binding the hours back cost the event loop up to
+      // ~100 ms per 20,000 keys, a stall under ingest.
+      const bs = (await c.runAndReadAll('SELECT DISTINCT b FROM wk5')).getRowObjectsJS();
+      const map = bs.map(({ b }) => {
+        const h = bucketOf(num(b), 'hour', timeZone, false);
+        const d = bucketOf(num(b), 'day', timeZone, false);
+        return [num(b), h.t, h.tEnd, d.t, d.tEnd] as const;
+      });
+      await this.fillBuckets(map);
+      const hi = Math.max(...map.map((m) => m[0])) + FIVE_MIN;
       const span = { lo, hi } as Params;
       const spanT = { lo: BIGINT, hi: BIGINT };
       await c.run(
-        'INSERT INTO wk5 SELECT DISTINCT device_id, b FROM rollup_dirty WHERE b >= $lo AND b < $hi',
-        span,
-        spanT,
+        'INSERT INTO wkh SELECT DISTINCT k.device_id, m.h, m.h_end FROM wk5 k JOIN wkb m USING (b)',
       );
-      const keys = (await c.runAndReadAll('SELECT device_id, b FROM wk5')).getRowObjectsJS();
-      const hours = new Map<string, [string, number, number]>();
-      const days = new Map<string, [string, number, number]>();
-      for (const k of keys) {
-        const device = k.device_id as string;
-        const b = num(k.b);
-        const h = bucketOf(b, 'hour', timeZone, false);
-        const d = bucketOf(b, 'day', timeZone, false);
-        hours.set(`${device}\0${h.t}`, [device, h.t, h.tEnd]);
-        days.set(`${device}\0${d.t}`, [device, d.t, d.tEnd]);
-      }
-      await this.fill('wkh', [...hours.values()]);
-      await this.fill('wkd', [...days.values()]);
+      await c.run(
+        'INSERT INTO wkd SELECT DISTINCT k.device_id, m.d, m.d_end FROM wk5 k JOIN wkb m USING (b)',
+      );
       await c.run(
         `DELETE FROM rollup_5m USING wk5 WHERE rollup_5m.device_id = wk5.device_id AND rollup_5m.t = wk5.b
            AND rollup_5m.t >= $lo AND rollup_5m.t < $hi`,
@@ -159,8 +174,12 @@ export class DuckDbRollups {
         { lo, hi: hi + FIVE_MIN },
         spanT,
       );
-      await this.rebuild('rollup_hour', 'rollup_5m', 'wkh', [...hours.values()]);
-      await this.rebuild('rollup_day', 'rollup_hour', 'wkd', [...days.values()]);
+      const bounds = (at: 1 | 3) => ({
+        lo: Math.min(...map.map((m) => m[at])),
+        hi: Math.max(...map.map((m) => m[at + 1]!)),
+      });
+      await this.rebuild('rollup_hour', 'rollup_5m', 'wkh', bounds(1));
+      await this.rebuild('rollup_day', 'rollup_hour', 'wkd', bounds(3));
       await c.run(
         `DELETE FROM rollup_dirty USING wk5 WHERE rollup_dirty.device_id = wk5.device_id
            AND rollup_dirty.b = wk5.b AND rollup_dirty.b >= $lo AND rollup_dirty.b < $hi`,
@@ -168,7 +187,7 @@ export class DuckDbRollups {
         spanT,
       );
       await c.run('COMMIT');
-      return keys.length;
+      return Number(rolled);
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
       throw err;
@@ -186,20 +205,6 @@ export class DuckDbRollups {
       )
     ).getRowObjectsJS();
     return numOrNull(rows[0]!.b);
-  }
-
-  /** The end of the roll starting at `lo` (ROLL_MARKS, ROLL_SPAN_MS). */
-  private async rollEnd(lo: number, closedBy: number): Promise<number> {
-    const rows = (
-      await this.worker.runAndReadAll(
-        `SELECT max(b) AS b FROM (SELECT b FROM rollup_dirty WHERE b >= $lo AND b < $cap ORDER BY b LIMIT ${ROLL_MARKS})`,
-        { lo, cap: Math.min(lo + ROLL_SPAN_MS, closedBy - FIVE_MIN + 1) },
-        { lo: BIGINT, cap: BIGINT },
-      )
-    ).getRowObjectsJS();
-    const last = numOrNull(rows[0]?.b) ?? lo;
-    // Every mark of the last bucket comes along (other devices' too): [lo, last + 5 min).
-    return last + FIVE_MIN;
   }
 
   /**
@@ -353,16 +358,12 @@ export class DuckDbRollups {
     }
   }
 
-  private async fill(table: string, rows: [string, number, number][]): Promise<void> {
-    if (rows.length === 0) return;
+  private async fillBuckets(rows: (readonly [number, number, number, number, number])[]): Promise<void> {
+    const column = (k: number) => listValue(rows.map((r) => BigInt(r[k]!)));
     await this.worker.run(
-      `INSERT INTO ${table} SELECT unnest($d), unnest($t), unnest($e)`,
-      {
-        d: listValue(rows.map((r) => r[0])),
-        t: listValue(rows.map((r) => BigInt(r[1]))),
-        e: listValue(rows.map((r) => BigInt(r[2]))),
-      },
-      { d: LIST(VARCHAR), t: LIST(BIGINT), e: LIST(BIGINT) },
+      'INSERT INTO wkb SELECT unnest($b), unnest($h), unnest($he), unnest($d), unnest($de)',
+      { b: column(0), h: column(1), he: column(2), d: column(3), de: column(4) },
+      { b: LIST(BIGINT), h: LIST(BIGINT), he: LIST(BIGINT), d: LIST(BIGINT), de: LIST(BIGINT) },
     );
   }
 
@@ -370,11 +371,8 @@ export class DuckDbRollups {
     parent: string,
     child: string,
     keys: string,
-    rows: [string, number, number][],
+    { lo, hi }: { lo: number; hi: number },
   ): Promise<void> {
-    if (rows.length === 0) return;
-    const lo = Math.min(...rows.map((r) => r[1]));
-    const hi = Math.max(...rows.map((r) => r[2]));
     const p = { lo, hi };
     const t = { lo: BIGINT, hi: BIGINT };
     await this.worker.run(
