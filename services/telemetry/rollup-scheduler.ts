@@ -3,7 +3,7 @@ import { type DuckDbRollups, ROLL_MARKS } from './rollup-duckdb.js';
 
 /** Readings stamped just before a bucket's end still arrive: moved from the journal within a second, or a little late. */
 const ROLL_GRACE_MS = 15_000;
-/** A roll longer than this takes half the marks next time; one under half of it, twice as many. */
+/** A roll longer than this takes as many marks next time as would have fit; one under half of it, twice as many. */
 const ROLL_TARGET_MS = 250;
 
 export interface RollupSchedulerOptions {
@@ -97,7 +97,7 @@ export class RollupScheduler implements Part {
         // updates waited for CPU (soak p99 195 ms). Rolls shrink until each is short, and a pass
         // leaves the cores idle as long as it used them, so rolling takes at most half of one.
         const took = performance.now() - started;
-        if (took > ROLL_TARGET_MS) this.rollMarks = Math.max(1, this.rollMarks >> 1);
+        if (took > ROLL_TARGET_MS) this.rollMarks = Math.max(1, Math.floor((n * ROLL_TARGET_MS) / took));
         else if (took < ROLL_TARGET_MS / 2) this.rollMarks = Math.min(ROLL_MARKS, this.rollMarks * 2);
         await new Promise((r) => (paced ? setTimeout(r, took) : setImmediate(r)));
       }
