@@ -1,5 +1,6 @@
 import type { Part } from '../parts.js';
-import { type DuckDbRollups, ROLL_MARKS } from './rollup-duckdb.js';
+import type { DuckDbRollups } from './rollup-duckdb.js';
+import { ROLL_MARKS } from './rollup-roll.js';
 
 /** Readings stamped just before a bucket's end still arrive: moved from the journal within a second, or a little late. */
 const ROLL_GRACE_MS = 15_000;
