@@ -303,10 +303,13 @@ export class AppointmentRepo {
 
 /**
  * PostgreSQL's exclusion constraint (migration 004) refused a session that overlaps another one
- * committed meanwhile (23P01): the same answer as the check in sessions.ts gives.
+ * committed meanwhile (23P01): the same answer as the check in sessions.ts gives. Two overlapping
+ * inserts in flight at once can instead each wait for the other's row, and PostgreSQL then aborts
+ * one as a deadlock (40P01, seen in CI): the same refusal, the other session stands.
  */
 function overlapRefused(err: unknown): never {
-  if (pgCode(err) === '23P01') {
+  const code = pgCode(err);
+  if (code === '23P01' || code === '40P01') {
     throw new HubError('SESSION_OVERLAP', 'overlaps another session created at the same time', [
       { path: 'body.start', message: 'overlaps another session' },
     ]);
