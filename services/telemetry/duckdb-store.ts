@@ -15,6 +15,7 @@ import { metricNames } from '../../contract/index.js';
 import { appendReadings } from './duckdb-append.js';
 import { bulkInsert, eventColumns } from './duckdb-bulk-insert.js';
 import { keyOf, keysInTable } from './duckdb-keys.js';
+import { num, numOrNull } from './duckdb-numbers.js';
 import { metricColumn, prepareSchema, storedSeqRuns, tableColumns } from './duckdb-schema.js';
 import { DuckDbRollups } from './rollup-duckdb.js';
 import { rollupMarker } from './rollup-marks.js';
@@ -65,9 +66,6 @@ function filter(where: string[], params: Params, types: Types, filters: [string,
     types[col] = VARCHAR;
   }
 }
-
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
 /**
  * `threads`: DuckDB's worker threads. One is the default here: on two shared cores, extra workers

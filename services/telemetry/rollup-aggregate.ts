@@ -1,4 +1,5 @@
 import { BIGINT, type DuckDBType, type DuckDBValue, LIST, listValue } from '@duckdb/node-api';
+import { num, numOrNull } from './duckdb-numbers.js';
 import { type RollupGrain, rollupTable } from './rollup-schema.js';
 import { COMBINE, type RowFilter, realTimeRows, rowFilter } from './rollup-sql.js';
 
@@ -93,8 +94,6 @@ export function plainAggregateSql(
 }
 
 type Columns = Record<string, unknown[]>;
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 const plus = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : a + b);

@@ -7,6 +7,7 @@ import {
   LIST,
   listValue,
 } from '@duckdb/node-api';
+import { num, numOrNull } from './duckdb-numbers.js';
 import {
   type AggregateRow,
   type AggregateSpec,
@@ -26,9 +27,6 @@ type Params = Record<string, DuckDBValue>;
 type Types = Record<string, DuckDBType>;
 
 const READERS = 2;
-
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
 /**
  * Rollups kept in the DuckDB telemetry file (rollup-schema.ts): rolling dirty five-minute buckets

@@ -1,4 +1,5 @@
 import { BIGINT, type DuckDBConnection, type DuckDBValue, LIST, listValue } from '@duckdb/node-api';
+import { num, numOrNull } from './duckdb-numbers.js';
 import { bucketOf, FIVE_MIN } from './rollup-calendar.js';
 import { fiveMinuteFromRaw, parentFromChildren, ROLLUP_COLUMNS } from './rollup-sql.js';
 
@@ -23,9 +24,6 @@ export async function prepareRolls(c: DuckDBConnection): Promise<void> {
     CREATE TEMP TABLE wkd (device_id VARCHAR, t BIGINT, t_end BIGINT);
     CREATE TEMP TABLE wkb (b BIGINT, h BIGINT, h_end BIGINT, d BIGINT, d_end BIGINT);`);
 }
-
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
 /**
  * Rolls up the dirty buckets of the oldest few hours, in one transaction: recomputes their
