@@ -19,7 +19,7 @@ import {
   planAggregate,
 } from './rollup-aggregate.js';
 import { FIVE_MIN } from './rollup-calendar.js';
-import { prepareRolls, rollOnce } from './rollup-roll.js';
+import { oldestDirty, prepareRolls, rollOnce } from './rollup-roll.js';
 import { type RollupGrain, rollupTable } from './rollup-schema.js';
 import { realTimeRows } from './rollup-sql.js';
 
@@ -92,9 +92,8 @@ export class DuckDbRollups {
   }
 
   /** The oldest bucket not rolled up yet (ms), or null: raw rows from there on must stay. */
-  async oldestPending(): Promise<number | null> {
-    const rows = (await this.worker.runAndReadAll('SELECT min(b) AS b FROM rollup_dirty')).getRowObjectsJS();
-    return numOrNull(rows[0]!.b);
+  oldestPending(): Promise<number | null> {
+    return oldestDirty(this.worker);
   }
 
   /**

@@ -39,7 +39,7 @@ export async function rollOnce(
   closedBy = Number.MAX_SAFE_INTEGER,
   maxMarks = ROLL_MARKS,
 ): Promise<number> {
-  const lo = await oldestClosed(c, closedBy);
+  const lo = await oldestDirty(c, closedBy);
   if (lo === null) return 0;
   const end = Math.min(lo + ROLL_SPAN_MS, closedBy - FIVE_MIN + 1);
   await c.run('BEGIN TRANSACTION');
@@ -103,14 +103,18 @@ export async function rollOnce(
   }
 }
 
-async function oldestClosed(c: DuckDBConnection, closedBy: number): Promise<number | null> {
+/** The oldest dirty five-minute bucket (ms) that closed by `closedBy`, or null. */
+export async function oldestDirty(
+  c: DuckDBConnection,
+  closedBy = Number.MAX_SAFE_INTEGER,
+): Promise<number | null> {
   const rows = (
     await c.runAndReadAll(
       'SELECT min(b) AS b FROM rollup_dirty WHERE b <= $last',
+      { last: closedBy - FIVE_MIN },
       {
-        last: closedBy - FIVE_MIN,
+        last: BIGINT,
       },
-      { last: BIGINT },
     )
   ).getRowObjectsJS();
   return numOrNull(rows[0]!.b);
